@@ -1,0 +1,45 @@
+# Two commands do all the set-up: `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+DEMO_CUSTOMERS ?= 1000
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint messages bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall when the pinned dependencies change.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+.env:
+	@echo "DEBUG=true" > .env
+	@echo "SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')" >> .env
+	@echo "Wrote .env for local development (DEBUG on, random SECRET_KEY)."
+
+run: install .env
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py seed_demo --customers $(DEMO_CUSTOMERS) --if-empty
+	$(BIN)/python manage.py create_owner
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+# Honours DATABASE_URL: SQLite by default, PostgreSQL when it names one.
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+
+messages: install
+	$(BIN)/python manage.py makemessages -l fi -l en --no-obsolete
+	$(BIN)/python manage.py compilemessages
+
+clean:
+	rm -rf $(VENV) staticfiles

@@ -1,0 +1,288 @@
+"""The register in the admin, made for daily work (S2, S7, S8, S9, S17)."""
+
+from __future__ import annotations
+
+import phonenumbers
+from django.contrib import admin
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from .models import (
+    AGE_BAND_LIMITS,
+    AgeBand,
+    Customer,
+    Disclosure,
+    EmailMarketingConsent,
+    MarketingObjection,
+    ObjectionPurpose,
+    Order,
+    Organisation,
+)
+
+
+class ObjectionFilter(admin.SimpleListFilter):
+    title = _("objection in force")
+    parameter_name = "objection"
+
+    def lookups(self, request, model_admin):
+        return [("any", _("Any objection")), ("none", _("No objection")), *ObjectionPurpose.choices]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "any":
+            return queryset.objecting_to(*ObjectionPurpose.values)
+        if value == "none":
+            return queryset.contactable(*ObjectionPurpose.values)
+        if value in ObjectionPurpose.values:
+            return queryset.objecting_to(value)
+        return queryset
+
+
+class OpenInvoiceFilter(admin.SimpleListFilter):
+    title = _("open invoices")
+    parameter_name = "open_invoices"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Open invoice or debt collection")), ("no", _("None"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.with_open_invoices()
+        if self.value() == "no":
+            return queryset.exclude(pk__in=queryset.with_open_invoices().values("pk"))
+        return queryset
+
+
+class AgeBandFilter(admin.SimpleListFilter):
+    title = _("age band")
+    parameter_name = "age_band"
+
+    def lookups(self, request, model_admin):
+        return [(band, AgeBand(band).label) for band, _low, _high in AGE_BAND_LIMITS]
+
+    def queryset(self, request, queryset):
+        if self.value() in AgeBand.values:
+            return queryset.in_age_band(self.value())
+        return queryset
+
+
+class RecordedByMixin:
+    """Fills `recorded_by` (or `disclosed_by`) with the staff member saving the row."""
+
+    actor_field = "recorded_by"
+
+    def _stamp(self, request: HttpRequest, obj) -> None:
+        if getattr(obj, f"{self.actor_field}_id", None) is None:
+            setattr(obj, self.actor_field, request.user)
+
+
+class OrderInline(admin.TabularInline):
+    model = Order
+    extra = 0
+    fields = ["order_number", "ordered_on", "channel", "description", "total", "invoice_status"]
+    show_change_link = True
+
+
+class MarketingObjectionInline(admin.TabularInline):
+    model = MarketingObjection
+    extra = 0
+    fields = ["purpose", "received_at", "channel", "recorded_by", "withdrawn_at"]
+    readonly_fields = ["recorded_by"]
+
+
+class EmailMarketingConsentInline(admin.TabularInline):
+    model = EmailMarketingConsent
+    extra = 0
+    fields = ["given_at", "channel", "recorded_by", "withdrawn_at"]
+    readonly_fields = ["recorded_by"]
+
+
+class DisclosureInline(admin.TabularInline):
+    model = Disclosure
+    extra = 0
+    fields = ["disclosed_on", "category", "recipient", "data_disclosed", "disclosed_by"]
+    readonly_fields = ["disclosed_by"]
+
+
+def phone_search_term(term: str) -> str | None:
+    """A search term typed as a phone number, in the E.164 form stored."""
+    digits = sum(ch.isdigit() for ch in term)
+    if digits < 5:
+        return None
+    try:
+        number = phonenumbers.parse(term, "FI")
+    except phonenumbers.NumberParseException:
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+@admin.register(Customer)
+class CustomerAdmin(RecordedByMixin, admin.ModelAdmin):
+    list_display = [
+        "full_name_link",
+        "email",
+        "phone",
+        "postal_code",
+        "city",
+        "organisation",
+        "source",
+        "age_band",
+        "last_activity_at",
+    ]
+    list_display_links = None
+    list_select_related = ["organisation"]
+    search_fields = ["first_name", "last_name", "email", "phone", "=postal_code"]
+    search_help_text = _("Search by name, e-mail, phone (any format) or postal code.")
+    list_filter = ["city", "source", ObjectionFilter, OpenInvoiceFilter, AgeBandFilter, "preferred_language"]
+    list_per_page = 50
+    show_full_result_count = False
+    autocomplete_fields = ["organisation"]
+    readonly_fields = ["age_band", "created_at", "updated_at", "anonymised_at"]
+    inlines = [OrderInline, MarketingObjectionInline, EmailMarketingConsentInline, DisclosureInline]
+    fieldsets = [
+        (_("Person"), {"fields": ["first_name", "last_name", "organisation", "preferred_language"]}),
+        (_("Contact"), {"fields": ["email", "phone", "street_address", "postal_code", "city", "country"]}),
+        (_("Age or birth date"), {"fields": ["birth_date", "age", "age_recorded_on", "age_band"]}),
+        (
+            _("Source and activity"),
+            {"fields": ["source", "last_activity_at", "created_at", "updated_at", "anonymised_at"]},
+        ),
+    ]
+
+    @admin.display(description=_("name"), ordering="last_name")
+    def full_name_link(self, obj: Customer) -> str:
+        url = reverse("admin:customers_customer_change", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, str(obj))
+
+    @admin.display(description=_("age band"))
+    def age_band(self, obj: Customer) -> str:
+        return obj.age_band or "–"
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        phone = phone_search_term(search_term)
+        if phone:
+            queryset |= self.model.objects.filter(phone=phone)
+        return queryset, may_have_duplicates
+
+    def save_formset(self, request, form, formset, change):
+        instances = formset.save(commit=False)
+        for obj in instances:
+            if isinstance(obj, Disclosure):
+                if obj.disclosed_by_id is None:
+                    obj.disclosed_by = request.user
+            elif isinstance(obj, MarketingObjection | EmailMarketingConsent):
+                self._stamp(request, obj)
+            obj.save()
+        for obj in formset.deleted_objects:
+            obj.delete()
+        formset.save_m2m()
+
+
+class PeopleInline(admin.TabularInline):
+    model = Customer
+    fields = ["first_name", "last_name", "email", "phone", "city"]
+    readonly_fields = fields
+    extra = 0
+    show_change_link = True
+    can_delete = False
+    verbose_name = _("person")
+    verbose_name_plural = _("people representing this organisation")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ["name", "business_id", "city", "people_count"]
+    search_fields = ["name", "business_id"]
+    list_filter = ["city"]
+    inlines = [PeopleInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_people=Count("people"))
+
+    @admin.display(description=_("people"), ordering="_people")
+    def people_count(self, obj) -> int:
+        return obj._people
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ["order_number", "customer_link", "ordered_on", "channel", "total", "invoice_status"]
+    list_select_related = ["customer"]
+    list_filter = ["invoice_status", "channel", "ordered_on"]
+    search_fields = ["=order_number", "customer__last_name", "customer__email"]
+    raw_id_fields = ["customer"]
+    date_hierarchy = "ordered_on"
+    list_per_page = 50
+    show_full_result_count = False
+
+    @admin.display(description=_("customer"), ordering="customer__last_name")
+    def customer_link(self, obj: Order) -> str:
+        if obj.customer is None:
+            return _("(erased buyer, kept for bookkeeping)")
+        url = reverse("admin:customers_customer_change", args=[obj.customer_id])
+        return format_html('<a href="{}">{}</a>', url, str(obj.customer))
+
+
+class InForceFilter(admin.SimpleListFilter):
+    title = _("in force")
+    parameter_name = "in_force"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("In force")), ("no", _("Withdrawn"))]
+
+    def queryset(self, request, queryset: QuerySet) -> QuerySet:
+        if self.value() == "yes":
+            return queryset.filter(withdrawn_at__isnull=True)
+        if self.value() == "no":
+            return queryset.filter(~Q(withdrawn_at=None))
+        return queryset
+
+
+@admin.register(MarketingObjection)
+class MarketingObjectionAdmin(RecordedByMixin, admin.ModelAdmin):
+    list_display = ["customer", "purpose", "received_at", "channel", "recorded_by", "withdrawn_at"]
+    list_select_related = ["customer", "recorded_by"]
+    list_filter = ["purpose", "channel", InForceFilter]
+    search_fields = ["customer__last_name", "customer__email"]
+    raw_id_fields = ["customer"]
+    readonly_fields = ["recorded_by"]
+
+    def save_model(self, request, obj, form, change):
+        self._stamp(request, obj)
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(EmailMarketingConsent)
+class EmailMarketingConsentAdmin(RecordedByMixin, admin.ModelAdmin):
+    list_display = ["customer", "given_at", "channel", "recorded_by", "withdrawn_at"]
+    list_select_related = ["customer", "recorded_by"]
+    list_filter = ["channel", InForceFilter]
+    search_fields = ["customer__last_name", "customer__email"]
+    raw_id_fields = ["customer"]
+    readonly_fields = ["recorded_by"]
+
+    def save_model(self, request, obj, form, change):
+        self._stamp(request, obj)
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Disclosure)
+class DisclosureAdmin(RecordedByMixin, admin.ModelAdmin):
+    actor_field = "disclosed_by"
+    list_display = ["disclosed_on", "customer", "category", "recipient", "disclosed_by"]
+    list_select_related = ["customer", "disclosed_by"]
+    list_filter = ["category", "disclosed_on"]
+    search_fields = ["recipient", "customer__last_name"]
+    raw_id_fields = ["customer"]
+    readonly_fields = ["disclosed_by"]
+
+    def save_model(self, request, obj, form, change):
+        self._stamp(request, obj)
+        super().save_model(request, obj, form, change)

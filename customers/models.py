@@ -1,0 +1,586 @@
+"""The customer register: people, organisations, orders, objections, consents, disclosures.
+
+Privacy notice clauses (DESIGN.md): S2 purposes, S6/S17 objections, S7 content,
+S8 sources, S9 disclosures.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
+
+from .validators import validate_business_id, validate_finnish_postal_code
+
+
+class Source(models.TextChoices):
+    """Where data came from (S8). Every customer and every change records one."""
+
+    SHOP_PURCHASE = "shop_purchase", _("Purchase in a shop")
+    WEB_SHOP = "web_shop", _("Web shop")
+    RESELLER = "reseller", _("Reseller")
+    REGISTRATION = "registration", _("Registration")
+    CUSTOMER_NOTICE = "customer_notice", _("Notice from the customer")
+    ADDRESS_UPDATE = "address_update", _("Address-update service")
+    SUBCONTRACTOR = "subcontractor", _("Subcontractor")
+    IMPORT = "import", _("Import")
+    DATA_SUBJECT_REQUEST = "data_subject_request", _("Data subject request")
+
+
+class Language(models.TextChoices):
+    FINNISH = "fi", _("Finnish")
+    ENGLISH = "en", _("English")
+    SWEDISH = "sv", _("Swedish")
+
+
+class AgeBand(models.TextChoices):
+    """Age bands for statistics (S3); they survive anonymisation."""
+
+    UNDER_25 = "under_25", _("under 25")
+    AGE_25_34 = "25_34", _("25–34")
+    AGE_35_44 = "35_44", _("35–44")
+    AGE_45_54 = "45_54", _("45–54")
+    AGE_55_64 = "55_64", _("55–64")
+    AGE_65_PLUS = "65_plus", _("65 or over")
+
+
+# (band, lowest age, highest age); None means open-ended.
+AGE_BAND_LIMITS: tuple[tuple[str, int, int | None], ...] = (
+    (AgeBand.UNDER_25, 0, 24),
+    (AgeBand.AGE_25_34, 25, 34),
+    (AgeBand.AGE_35_44, 35, 44),
+    (AgeBand.AGE_45_54, 45, 54),
+    (AgeBand.AGE_55_64, 55, 64),
+    (AgeBand.AGE_65_PLUS, 65, None),
+)
+
+
+def age_band_for(age: int | None) -> str | None:
+    if age is None:
+        return None
+    for band, low, high in AGE_BAND_LIMITS:
+        if age >= low and (high is None or age <= high):
+            return band
+    return None
+
+
+class Organisation(models.Model):
+    """An organisation a customer represents (S7: "edustamansa yhteisö")."""
+
+    name = models.CharField(_("name"), max_length=200)
+    business_id = models.CharField(
+        _("business ID"),
+        max_length=9,
+        blank=True,
+        validators=[validate_business_id],
+        help_text=_("Finnish business ID (Y-tunnus), e.g. 1234567-8; checksum validated."),
+    )
+    street_address = models.CharField(_("street address"), max_length=200, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=10, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    country = models.CharField(_("country"), max_length=2, default="FI")
+    source = models.CharField(
+        _("source"),
+        max_length=32,
+        choices=Source.choices,
+        default=Source.REGISTRATION,
+        help_text=_("Where the organisation's data came from (privacy notice: sources)."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["business_id"],
+                condition=~Q(business_id=""),
+                name="organisation_business_id_unique",
+                violation_error_message=_("An organisation with this business ID exists."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        self.country = (self.country or "").upper()
+        if self.country == "FI" and self.postal_code:
+            try:
+                validate_finnish_postal_code(self.postal_code)
+            except ValidationError as error:
+                raise ValidationError({"postal_code": error}) from None
+
+
+class CustomerQuerySet(models.QuerySet):
+    def not_anonymised(self) -> CustomerQuerySet:
+        return self.filter(anonymised_at__isnull=True)
+
+    def objecting_to(self, *purposes: str) -> CustomerQuerySet:
+        """Customers with an objection in force to any of `purposes` (S17)."""
+        return self.filter(
+            Exists(MarketingObjection.objects.in_force(*purposes).filter(customer=OuterRef("pk")))
+        )
+
+    def contactable(self, *purposes: str) -> CustomerQuerySet:
+        """Who may be contacted for every one of `purposes`, in one query.
+
+        Leaves out anonymised customers and anyone with an objection in force
+        to any of the purposes (S6, S17; GDPR art. 21(3): an objection to
+        direct marketing is absolute).
+        """
+        if not purposes:
+            raise ValueError("Name at least one purpose.")
+        return self.not_anonymised().exclude(
+            Exists(MarketingObjection.objects.in_force(*purposes).filter(customer=OuterRef("pk")))
+        )
+
+    def email_marketable(self) -> CustomerQuerySet:
+        """Customers who gave prior consent to e-mail marketing and did not object.
+
+        E-mail marketing to consumers needs prior consent (Information Society
+        Code 917/2014, section 200).
+        """
+        consent = EmailMarketingConsent.objects.in_force().filter(customer=OuterRef("pk"))
+        return self.contactable(ObjectionPurpose.DIRECT_MARKETING).exclude(email="").filter(Exists(consent))
+
+    def with_open_invoices(self) -> CustomerQuerySet:
+        return self.filter(Exists(Order.objects.unsettled().filter(customer=OuterRef("pk"))))
+
+    def in_age_band(self, band: str, *, today: datetime.date | None = None) -> CustomerQuerySet:
+        today = today or timezone.localdate()
+        for name, low, high in AGE_BAND_LIMITS:
+            if name == band:
+                # age = today.year - birth_year (to within a year, which is all a band needs)
+                lookup = Q(birth_year__lte=today.year - low)
+                if high is not None:
+                    lookup &= Q(birth_year__gte=today.year - high)
+                return self.filter(lookup)
+        raise ValueError(f"Unknown age band {band!r}")
+
+
+class Customer(models.Model):
+    """A person in the register (S7 content, S8 source)."""
+
+    first_name = models.CharField(_("first name"), max_length=100)
+    last_name = models.CharField(_("last name"), max_length=100)
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation represented"),
+        related_name="people",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+    )
+    email = models.EmailField(_("e-mail"), blank=True, db_index=True)
+    phone = PhoneNumberField(
+        _("phone"),
+        blank=True,
+        db_index=True,
+        help_text=_("Stored in international E.164 form; a Finnish number may be typed as 040 123 4567."),
+    )
+    street_address = models.CharField(_("street address"), max_length=200, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=10, blank=True, db_index=True)
+    city = models.CharField(
+        _("city"),
+        max_length=100,
+        blank=True,
+        db_index=True,
+        help_text=_("Municipality; kept for statistics after anonymisation (S3)."),
+    )
+    country = models.CharField(
+        _("country"), max_length=2, default="FI", help_text=_("Two-letter ISO country code.")
+    )
+    birth_date = models.DateField(
+        _("birth date"),
+        null=True,
+        blank=True,
+        help_text=_("The notice collects age or birth date: fill in only what the customer gave."),
+    )
+    age = models.PositiveSmallIntegerField(
+        _("age"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(130)],
+        help_text=_("Age as the customer stated it, when no birth date was given."),
+    )
+    age_recorded_on = models.DateField(
+        _("age recorded on"),
+        null=True,
+        blank=True,
+        help_text=_("The day the age was stated; the age band is derived from it."),
+    )
+    birth_year = models.PositiveSmallIntegerField(
+        _("birth year"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Derived from birth date or age; only the age band is shown."),
+    )
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=2, choices=Language.choices, default=Language.FINNISH
+    )
+    source = models.CharField(
+        _("source"),
+        max_length=32,
+        choices=Source.choices,
+        help_text=_("Where this customer's data came from (privacy notice: regular sources, S8)."),
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    last_activity_at = models.DateTimeField(
+        _("last activity"),
+        default=timezone.now,
+        db_index=True,
+        help_text=_("Last purchase or contact; the retention period counts from here."),
+    )
+    anonymised_at = models.DateTimeField(
+        _("anonymised"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Set when the customer was irreversibly anonymised (S19)."),
+    )
+
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        ordering = ["last_name", "first_name", "pk"]
+        indexes = [models.Index(fields=["last_name", "first_name"], name="customer_name_idx")]
+
+    def __str__(self) -> str:
+        if self.anonymised_at:
+            return _("Anonymised customer #%(pk)s") % {"pk": self.pk}
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def save(self, *args, **kwargs) -> None:
+        self.birth_year = self.derive_birth_year()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"birth_date", "age"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "birth_year"}
+        super().save(*args, **kwargs)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def clean(self) -> None:
+        super().clean()
+        self.country = (self.country or "").upper()
+        errors: dict[str, ValidationError] = {}
+        if self.country == "FI" and self.postal_code:
+            try:
+                validate_finnish_postal_code(self.postal_code)
+            except ValidationError as error:
+                errors["postal_code"] = error
+        if self.birth_date and self.birth_date > timezone.localdate():
+            errors["birth_date"] = ValidationError(_("A birth date cannot be in the future."))
+        if self.birth_date and self.age is not None:
+            errors["age"] = ValidationError(
+                _("Give the birth date or the age, not both: the notice collects one of them.")
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    def derive_birth_year(self) -> int | None:
+        if self.birth_date:
+            return self.birth_date.year
+        if self.age is not None:
+            if self.age_recorded_on is None:
+                self.age_recorded_on = timezone.localdate()
+            return self.age_recorded_on.year - self.age
+        return self.birth_year if self.anonymised_at else None
+
+    @property
+    def current_age(self) -> int | None:
+        today = timezone.localdate()
+        if self.birth_date:
+            bd = self.birth_date
+            return today.year - bd.year - ((today.month, today.day) < (bd.month, bd.day))
+        if self.birth_year:
+            return today.year - self.birth_year
+        return None
+
+    @property
+    def age_band(self) -> str | None:
+        band = age_band_for(self.current_age)
+        return AgeBand(band).label if band else None
+
+    @property
+    def has_complete_postal_address(self) -> bool:
+        return bool(self.street_address and self.postal_code and self.city)
+
+
+class Channel(models.TextChoices):
+    """How an objection or consent reached the business (S6 names the first three)."""
+
+    CUSTOMER_SERVICE = "customer_service", _("Customer service")
+    EMAIL = "email", _("E-mail")
+    CONTACT_PERSON = "contact_person", _("Contact person")
+    PHONE = "phone", _("Phone")
+    WEB_FORM = "web_form", _("Web form")
+    BAN_REGISTER = "ban_register", _("Direct-marketing ban register")
+
+
+class ObjectionPurpose(models.TextChoices):
+    """What a customer may forbid (S6 and S17)."""
+
+    LISTING = "listing", _("Publication in lists and mailing labels")
+    DIRECT_ADVERTISING = "direct_advertising", _("Direct advertising")
+    DISTANCE_SELLING = "distance_selling", _("Distance selling")
+    DIRECT_MARKETING = "direct_marketing", _("Direct marketing")
+    MARKET_RESEARCH = "market_research", _("Market and opinion research")
+
+
+class MarketingObjectionQuerySet(models.QuerySet):
+    def in_force(self, *purposes: str) -> MarketingObjectionQuerySet:
+        qs = self.filter(withdrawn_at__isnull=True)
+        return qs.filter(purpose__in=purposes) if purposes else qs
+
+
+class MarketingObjection(models.Model):
+    """A customer forbids one purpose (S6, S17). Rows are never deleted while the
+    customer exists: a withdrawal is recorded beside the objection, so the
+    history shows what was in force when."""
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), related_name="objections", on_delete=models.CASCADE
+    )
+    purpose = models.CharField(_("purpose"), max_length=32, choices=ObjectionPurpose.choices)
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+    channel = models.CharField(_("received by"), max_length=32, choices=Channel.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Staff member who recorded it; empty when it came through the web form."),
+    )
+    withdrawn_at = models.DateTimeField(
+        _("withdrawn"),
+        null=True,
+        blank=True,
+        help_text=_("When the customer withdrew the objection; empty while it is in force."),
+    )
+
+    objects = MarketingObjectionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("marketing objection")
+        verbose_name_plural = _("marketing objections")
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "purpose"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="one_objection_in_force_per_purpose",
+                violation_error_message=_("This customer already has this objection in force."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return str(self.get_purpose_display())
+
+    def clean(self) -> None:
+        super().clean()
+        if self.withdrawn_at and self.received_at and self.withdrawn_at < self.received_at:
+            raise ValidationError({"withdrawn_at": _("A withdrawal cannot precede the objection.")})
+
+    @property
+    def in_force(self) -> bool:
+        return self.withdrawn_at is None
+
+
+class EmailMarketingConsentQuerySet(models.QuerySet):
+    def in_force(self) -> EmailMarketingConsentQuerySet:
+        return self.filter(withdrawn_at__isnull=True)
+
+
+class EmailMarketingConsent(models.Model):
+    """Prior consent to e-mail marketing (Act 917/2014 s. 200). History is kept."""
+
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        related_name="email_consents",
+        on_delete=models.CASCADE,
+    )
+    given_at = models.DateTimeField(_("given"), default=timezone.now)
+    channel = models.CharField(_("given by"), max_length=32, choices=Channel.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+
+    objects = EmailMarketingConsentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("e-mail marketing consent")
+        verbose_name_plural = _("e-mail marketing consents")
+        ordering = ["-given_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="one_email_consent_in_force",
+                violation_error_message=_("This customer already has a consent in force."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return str(_("E-mail marketing consent"))
+
+    def clean(self) -> None:
+        super().clean()
+        if self.withdrawn_at and self.given_at and self.withdrawn_at < self.given_at:
+            raise ValidationError({"withdrawn_at": _("A withdrawal cannot precede the consent.")})
+
+
+class OrderChannel(models.TextChoices):
+    SHOP = "shop", _("Shop")
+    WEB_SHOP = "web_shop", _("Web shop")
+    RESELLER = "reseller", _("Reseller")
+
+
+class InvoiceStatus(models.TextChoices):
+    PAID = "paid", _("Paid")
+    OPEN = "open", _("Open")
+    DEBT_COLLECTION = "debt_collection", _("In debt collection")
+    CREDITED = "credited", _("Credited")
+
+
+class OrderQuerySet(models.QuerySet):
+    def unsettled(self) -> OrderQuerySet:
+        """Open invoices and debt collection: both block erasure (S11)."""
+        return self.filter(invoice_status__in=[InvoiceStatus.OPEN, InvoiceStatus.DEBT_COLLECTION])
+
+
+class Order(models.Model):
+    """A past order (S2: manage and archive orders; S7: past orders)."""
+
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        related_name="orders",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        help_text=_("Empty when the buyer was erased and the order is kept for bookkeeping only."),
+    )
+    order_number = models.CharField(_("order number"), max_length=40, unique=True)
+    ordered_on = models.DateField(_("date"), db_index=True)
+    channel = models.CharField(_("channel"), max_length=16, choices=OrderChannel.choices)
+    description = models.CharField(_("description"), max_length=500, blank=True)
+    total = models.DecimalField(
+        _("total (EUR)"),
+        max_digits=12,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.00"))],
+        help_text=_("Total in euros including VAT; a refund is recorded as a credit, not a negative total."),
+    )
+    invoice_status = models.CharField(
+        _("invoice status"),
+        max_length=16,
+        choices=InvoiceStatus.choices,
+        default=InvoiceStatus.PAID,
+        db_index=True,
+        help_text=_("An open invoice or debt collection prevents erasure (privacy notice)."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = OrderQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        ordering = ["-ordered_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total__gte=0),
+                name="order_total_not_negative",
+                violation_error_message=_("An order total cannot be negative."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.order_number
+
+
+class DisclosureCategory(models.TextChoices):
+    """The only recipients the notice allows (S9)."""
+
+    CREDIT_DECISION = "credit_decision", _("Credit decision")
+    DEBT_COLLECTION = "debt_collection", _("Debt collection")
+    INVOICING = "invoicing", _("Invoicing")
+    AUTHORITY = "authority", _("Authority, where the law requires")
+
+
+class Disclosure(models.Model):
+    """Data given outside the business (S9); rectifications are told to these recipients (S18)."""
+
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        related_name="disclosures",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+    )
+    category = models.CharField(
+        _("recipient category"),
+        max_length=32,
+        choices=DisclosureCategory.choices,
+        help_text=_("The notice allows disclosures only for these purposes."),
+    )
+    recipient = models.CharField(
+        _("recipient"), max_length=200, help_text=_("The organisation that received the data.")
+    )
+    disclosed_on = models.DateField(_("date"), default=timezone.localdate)
+    data_disclosed = models.CharField(
+        _("what was disclosed"),
+        max_length=500,
+        help_text=_("Which data was given, e.g. name, address and open invoice."),
+    )
+    disclosed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("disclosed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("disclosure")
+        verbose_name_plural = _("disclosures")
+        ordering = ["-disclosed_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(category__in=DisclosureCategory.values),
+                name="disclosure_allowed_category",
+                violation_error_message=_("The notice does not allow disclosure to this recipient."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()}: {self.recipient}"

@@ -1,0 +1,33 @@
+"""Validators for Finnish identifiers held in the register (S7)."""
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+FINNISH_POSTAL_CODE = re.compile(r"^\d{5}$")
+BUSINESS_ID = re.compile(r"^(\d{7})-(\d)$")
+BUSINESS_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2)
+
+
+def validate_business_id(value: str) -> None:
+    """A Finnish business ID (Y-tunnus): seven digits, a hyphen and a check digit.
+
+    The check digit is computed with weights 7, 9, 10, 5, 8, 4, 2 modulo 11
+    (Finnish Tax Administration / PRH rule); remainder 1 is never issued.
+    """
+    match = BUSINESS_ID.match(value or "")
+    if not match:
+        raise ValidationError(_("Enter a business ID in the form 1234567-8."), code="business_id_format")
+    digits, check = match.group(1), int(match.group(2))
+    remainder = sum(int(d) * w for d, w in zip(digits, BUSINESS_ID_WEIGHTS, strict=True)) % 11
+    if remainder == 1 or (0 if remainder == 0 else 11 - remainder) != check:
+        raise ValidationError(_("This business ID has a wrong check digit."), code="business_id_checksum")
+
+
+def validate_finnish_postal_code(value: str) -> None:
+    if not FINNISH_POSTAL_CODE.match(value or ""):
+        raise ValidationError(
+            _("A Finnish postal code is five digits, for example 00100."),
+            code="postal_code",
+        )

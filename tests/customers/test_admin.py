@@ -1,0 +1,199 @@
+import pytest
+from django.urls import reverse
+
+from customers.models import Customer, Order, Organisation
+from tests.factories import (
+    CustomerFactory,
+    DisclosureFactory,
+    MarketingObjectionFactory,
+    OrderFactory,
+    OrganisationFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+CUSTOMER_ADD = reverse("admin:customers_customer_add")
+
+
+def customer_form(**overrides) -> dict:
+    data = {
+        "first_name": "Aino",
+        "last_name": "Mäkinen",
+        "email": "aino@example.fi",
+        "phone": "040 765 4321",
+        "street_address": "Ellintie 4",
+        "postal_code": "00100",
+        "city": "Helsinki",
+        "country": "FI",
+        "preferred_language": "fi",
+        "source": "shop_purchase",
+        "last_activity_at_0": "2026-11-24",
+        "last_activity_at_1": "12:00:00",
+    }
+    for prefix in ["orders", "objections", "email_consents", "disclosures"]:
+        data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
+    data.update(overrides)
+    return data
+
+
+@pytest.mark.parametrize("rows", [10, 200])
+def test_customer_list_queries_do_not_grow_with_rows(owner_client, rows, django_assert_max_num_queries):
+    """S2: the customer list stays fast as the register grows."""
+    organisation = OrganisationFactory()
+    CustomerFactory.create_batch(rows, organisation=organisation)
+    with django_assert_max_num_queries(12):
+        response = owner_client.get(reverse("admin:customers_customer_changelist"))
+    assert response.status_code == 200
+    assert organisation.name in response.text
+
+
+@pytest.mark.parametrize("rows", [10, 200])
+def test_order_list_queries_do_not_grow_with_rows(owner_client, rows, django_assert_max_num_queries):
+    OrderFactory.create_batch(rows)
+    with django_assert_max_num_queries(12):
+        response = owner_client.get(reverse("admin:customers_order_changelist"))
+    assert response.status_code == 200
+
+
+def test_owner_adds_a_customer_with_a_normalised_phone(owner_client):
+    """S7, S8: a customer is created with validated fields and a source."""
+    response = owner_client.post(CUSTOMER_ADD, customer_form())
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    customer = Customer.objects.get()
+    assert str(customer.phone) == "+358401234567".replace("401234567", "407654321")
+    assert customer.source == "shop_purchase"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("postal_code", "123", "five digits"),
+        ("phone", "not a phone", "phone number"),
+        ("email", "aino@", "email address"),
+        ("source", "", "required"),
+    ],
+)
+def test_invalid_customer_data_gets_a_message_per_field(owner_client, settings, field, value, message):
+    """S7: invalid data is refused with a clear message on the field."""
+    response = owner_client.post(CUSTOMER_ADD, customer_form(**{field: value}), HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert field in errors and message in " ".join(errors[field]).lower()
+    assert not Customer.objects.exists()
+
+
+def test_bad_business_id_is_refused(owner_client):
+    response = owner_client.post(
+        reverse("admin:customers_organisation_add"),
+        {"name": "Testi Oy", "business_id": "1572860-1", "country": "FI", "source": "registration"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 200
+    assert "check digit" in " ".join(response.context["adminform"].form.errors["business_id"])
+    assert not Organisation.objects.exists()
+
+
+def test_negative_order_total_is_refused_with_a_message(owner_client):
+    customer = CustomerFactory()
+    response = owner_client.post(
+        reverse("admin:customers_order_add"),
+        {
+            "customer": customer.pk,
+            "order_number": "X-1",
+            "ordered_on": "2026-11-01",
+            "channel": "shop",
+            "total": "-5.00",
+            "invoice_status": "paid",
+        },
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 200
+    assert "total" in response.context["adminform"].form.errors
+    assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize("term", ["040 765 4321", "+358407654321", "0407654321"])
+def test_search_finds_a_customer_by_phone_in_any_format(owner_client, term):
+    wanted = CustomerFactory(phone="+358407654321")
+    CustomerFactory(phone="+358401111111")
+    response = owner_client.get(reverse("admin:customers_customer_changelist"), {"q": term})
+    assert list(response.context["cl"].result_list) == [wanted]
+
+
+def test_search_by_name_email_and_postal_code(owner_client):
+    wanted = CustomerFactory(
+        first_name="Aino", last_name="Mäkinen", postal_code="33100", city="Tampere", email="aino.m@example.fi"
+    )
+    CustomerFactory(first_name="Eino", last_name="Laine")
+    url = reverse("admin:customers_customer_changelist")
+    for term in ["Aino Mäkinen", "aino.m@example.fi", "33100"]:
+        response = owner_client.get(url, {"q": term})
+        assert list(response.context["cl"].result_list) == [wanted], term
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"objection": "listing"}, {"objector"}),
+        ({"objection": "none"}, {"plain", "debtor"}),
+        ({"open_invoices": "yes"}, {"debtor"}),
+        ({"city": "Oulu"}, {"debtor"}),
+        ({"source": "web_shop"}, {"objector"}),
+    ],
+)
+def test_customer_list_filters(owner_client, params, expected):
+    people = {
+        "plain": CustomerFactory(),
+        "objector": CustomerFactory(source="web_shop"),
+        "debtor": CustomerFactory(city="Oulu", postal_code="90100"),
+    }
+    MarketingObjectionFactory(customer=people["objector"], purpose="listing")
+    OrderFactory(customer=people["debtor"], invoice_status="debt_collection")
+    response = owner_client.get(reverse("admin:customers_customer_changelist"), params)
+    found = {name for name, c in people.items() if c in response.context["cl"].result_list}
+    assert found == expected
+
+
+def test_customer_page_shows_orders_objections_and_disclosures_inline(owner_client):
+    """S7, S9, S17: everything about a customer on one page."""
+    customer = CustomerFactory()
+    OrderFactory(customer=customer, order_number="T-INLINE-1")
+    MarketingObjectionFactory(customer=customer, purpose="market_research")
+    DisclosureFactory(customer=customer, recipient="Perintätoimisto Oy")
+    response = owner_client.get(reverse("admin:customers_customer_change", args=[customer.pk]))
+    assert "T-INLINE-1" in response.text
+    assert "Perintätoimisto Oy" in response.text
+    assert 'value="market_research" selected' in response.text
+
+
+def test_objection_added_in_admin_records_who_recorded_it(owner_client, owner):
+    """S6: staff record an objection with the channel it came by."""
+    customer = CustomerFactory()
+    response = owner_client.post(
+        reverse("admin:customers_marketingobjection_add"),
+        {
+            "customer": customer.pk,
+            "purpose": "listing",
+            "received_at_0": "2026-11-20",
+            "received_at_1": "10:00:00",
+            "channel": "email",
+        },
+    )
+    assert response.status_code == 302
+    objection = customer.objections.get()
+    assert objection.recorded_by == owner and objection.channel == "email"
+
+
+def test_organisation_page_lists_its_people(owner_client):
+    organisation = OrganisationFactory()
+    member = CustomerFactory(organisation=organisation, last_name="Edustaja")
+    CustomerFactory(last_name="Ulkopuolinen")
+    response = owner_client.get(reverse("admin:customers_organisation_change", args=[organisation.pk]))
+    assert member.last_name in response.text
+    assert "Ulkopuolinen" not in response.text
+
+
+def test_admin_speaks_finnish_by_default(owner_client):
+    response = owner_client.get(reverse("admin:customers_customer_changelist"))
+    assert response.headers["Content-Language"] == "fi"
+    assert "Asiakkaat" in response.text
