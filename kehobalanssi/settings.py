@@ -96,8 +96,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the server read while a long import writes; busy timeout avoids
     # "database is locked" under the development server's threads.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            # Writers take the lock when their transaction begins, so the audit
+            # log's hash chain never forks (privacy/audit.py).
+            "transaction_mode": "IMMEDIATE",
+        }
     )
+    # Tests use a file, not shared-cache memory, so threads lock as in production.
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = str(BASE_DIR / "test-db.sqlite3")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -138,6 +146,10 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="asiakaspalvelu@kehobalanssi.fi")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# The audit log's hash chain is keyed with this (default: SECRET_KEY). Set it
+# explicitly before rotating SECRET_KEY, or old events will no longer verify.
+AUDIT_LOG_KEY = env.str("AUDIT_LOG_KEY", default="")
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
