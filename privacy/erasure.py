@@ -19,7 +19,7 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from customers.models import (
     Customer,
@@ -41,8 +41,8 @@ from .holds import (
 from .models import AuditAction, ContactSuppression
 
 KEPT_LABELS = {
-    "orders": _lazy("orders, detached from the person"),
-    "suppression": _lazy("suppression entry (hashed e-mail address)"),
+    "orders": gettext_lazy("orders, detached from the person"),
+    "suppression": gettext_lazy("suppression entry (hashed e-mail address)"),
 }
 
 
