@@ -584,3 +584,31 @@ class Disclosure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_category_display()}: {self.recipient}"
+
+
+class CustomerChange(models.Model):
+    """A change to a customer's data and where it came from (S8: every change records
+    its source; S18: the source is told of a rectification). Field names only."""
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), related_name="changes", on_delete=models.CASCADE
+    )
+    changed_at = models.DateTimeField(_("changed"), default=timezone.now)
+    source = models.CharField(_("source"), max_length=32, choices=Source.choices)
+    fields = models.JSONField(_("fields changed"), default=list)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("change of customer data")
+        verbose_name_plural = _("changes of customer data")
+        ordering = ["-changed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return ", ".join(self.fields)

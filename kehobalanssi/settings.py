@@ -151,6 +151,20 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # explicitly before rotating SECRET_KEY, or old events will no longer verify.
 AUDIT_LOG_KEY = env.str("AUDIT_LOG_KEY", default="")
 
+# Retention (privacy notice S11, S19; README "Retention").
+# Kirjanpitolaki 1336/1997 chapter 2 section 10: vouchers (invoices, receipts)
+# are kept six years from the end of the year in which the financial year
+# ended; books and financial statements ten years (kept in the accounting
+# system, not here). Orders are vouchers here.
+BOOKKEEPING_RETENTION_YEARS = env.int("BOOKKEEPING_RETENTION_YEARS", default=6)
+FINANCIAL_YEAR_END = env.str("FINANCIAL_YEAR_END", default="12-31")  # MM-DD
+# Customers with no activity for this long, and no hold, are anonymised by apply_retention.
+RETENTION_YEARS = env.int("RETENTION_YEARS", default=5)
+if BOOKKEEPING_RETENTION_YEARS < 6:
+    raise ImproperlyConfigured("BOOKKEEPING_RETENTION_YEARS cannot be under the Accounting Act's 6.")
+if RETENTION_YEARS < 1:
+    raise ImproperlyConfigured("RETENTION_YEARS must be at least 1.")
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 

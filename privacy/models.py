@@ -86,3 +86,22 @@ class AuditEvent(models.Model):
             return str(AuditAction(self.action).label)
         except ValueError:
             return self.action
+
+
+class ContactSuppression(models.Model):
+    """Someone erased from the register asked never to be contacted again (S11, S17).
+
+    Holds only a keyed one-way hash of the e-mail address, so the address
+    cannot be read back, but an import or a new registration with the same
+    address can be recognised and left uncontacted.
+    """
+
+    email_hash = models.CharField(_("e-mail hash"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("contact suppression")
+        verbose_name_plural = _("contact suppressions")
+
+    def __str__(self) -> str:
+        return self.email_hash[:12]

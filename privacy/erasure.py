@@ -1,0 +1,164 @@
+"""Erasure, "the right to be forgotten" (GDPR art. 17; privacy notice S11, S19).
+
+The notice promises erasure on request "unless the law, open invoices or debt
+collection prevent it". `erase_customer` checks those holds first and says
+what it deleted, what it anonymised and what it kept, under which hold, until
+which date.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import hmac
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from customers.models import (
+    Customer,
+    Disclosure,
+    EmailMarketingConsent,
+    InvoiceStatus,
+    MarketingObjection,
+    Order,
+)
+
+from .audit import record
+from .holds import (
+    BOOKKEEPING_HOLD,
+    DEBT_COLLECTION_HOLD,
+    OPEN_INVOICE_HOLD,
+    first_voucher_date_still_held,
+    voucher_kept_until,
+)
+from .models import AuditAction, ContactSuppression
+
+KEPT_LABELS = {
+    "orders": gettext_lazy("orders, detached from the person"),
+    "suppression": gettext_lazy("suppression entry (hashed e-mail address)"),
+}
+
+
+@dataclass(frozen=True)
+class Kept:
+    what: str  # a key of KEPT_LABELS
+    count: int
+    hold: str
+    until: datetime.date | None  # None: kept while the reason lasts
+
+    @property
+    def label(self) -> str:
+        return str(KEPT_LABELS[self.what])
+
+
+@dataclass
+class ErasureOutcome:
+    customer_id: int
+    dry_run: bool
+    blocked_by: list[str] = field(default_factory=list)
+    deleted: dict[str, int] = field(default_factory=dict)
+    anonymised: dict[str, int] = field(default_factory=dict)
+    kept: list[Kept] = field(default_factory=list)
+
+    @property
+    def completed(self) -> bool:
+        return not self.blocked_by and not self.dry_run
+
+    @property
+    def blocked(self) -> bool:
+        return bool(self.blocked_by)
+
+
+def email_hash(email: str) -> str:
+    """Keyed one-way hash of a normalised e-mail address."""
+    key = (getattr(settings, "AUDIT_LOG_KEY", "") or settings.SECRET_KEY).encode()
+    return hmac.new(key, email.strip().casefold().encode(), hashlib.sha256).hexdigest()
+
+
+class _DryRun(Exception):
+    """Raised to roll a dry run back after it has computed its outcome."""
+
+
+def erase_customer(
+    customer: Customer, *, actor, request=None, dry_run: bool = False, suppress_contact: bool = False
+) -> ErasureOutcome:
+    """Erase a customer, keeping only what a stated legal hold requires.
+
+    Steps, in one transaction (it completes or changes nothing):
+    1. Holds: an open invoice or debt collection blocks erasure; nothing changes
+       and the outcome names the hold (the request can be refused or postponed).
+    2. Orders inside the bookkeeping period (Accounting Act 2:10) are kept,
+       detached from the person (no buyer, no free-text description); older
+       orders are deleted.
+    3. Objections, e-mail consents and the admin history of the customer are
+       deleted; when the person asks not to be contacted again, a keyed hash of
+       the e-mail address is kept as a suppression entry.
+    4. Disclosures keep date, category and recipient (accountability, art. 5(2))
+       but lose the link to the person and the description of what was given.
+    5. The customer row is deleted.
+    6. One audit event records counts and field names only.
+    A dry run performs every step and rolls back, so its plan is exactly what
+    a real run would do.
+    """
+    outcome = ErasureOutcome(customer_id=customer.pk, dry_run=dry_run)
+    try:
+        with transaction.atomic():
+            _erase(customer, outcome, suppress_contact=suppress_contact)
+            if outcome.blocked or dry_run:
+                raise _DryRun
+            record(
+                action=AuditAction.ERASED,
+                actor=actor,
+                object_type="customers.customer",
+                object_id=str(outcome.customer_id),
+                counts={
+                    **{f"deleted_{k}": v for k, v in outcome.deleted.items()},
+                    **{f"kept_{k.what}": k.count for k in outcome.kept},
+                },
+            )
+    except _DryRun:
+        pass
+    return outcome
+
+
+def _erase(customer: Customer, outcome: ErasureOutcome, *, suppress_contact: bool) -> None:
+    statuses = set(customer.orders.unsettled().values_list("invoice_status", flat=True))
+    if InvoiceStatus.OPEN in statuses:
+        outcome.blocked_by.append(str(OPEN_INVOICE_HOLD))
+    if InvoiceStatus.DEBT_COLLECTION in statuses:
+        outcome.blocked_by.append(str(DEBT_COLLECTION_HOLD))
+    if outcome.blocked_by:
+        return
+
+    held_from = first_voucher_date_still_held()
+    orders = Order.objects.filter(customer=customer)
+    kept_dates = list(orders.filter(ordered_on__gte=held_from).values_list("ordered_on", flat=True))
+    for until, count in sorted(Counter(voucher_kept_until(d) for d in kept_dates).items()):
+        outcome.kept.append(Kept("orders", count, str(BOOKKEEPING_HOLD), until))
+    outcome.anonymised["orders"] = orders.filter(ordered_on__gte=held_from).update(
+        customer=None, description=""
+    )
+    outcome.deleted["orders"] = orders.filter(ordered_on__lt=held_from).delete()[0]
+
+    if suppress_contact and customer.email:
+        ContactSuppression.objects.get_or_create(email_hash=email_hash(customer.email))
+        outcome.kept.append(
+            Kept("suppression", 1, _("The person's own wish not to be contacted again"), None)
+        )
+    outcome.deleted["objections"] = MarketingObjection.objects.filter(customer=customer).delete()[0]
+    outcome.deleted["consents"] = EmailMarketingConsent.objects.filter(customer=customer).delete()[0]
+    outcome.anonymised["disclosures"] = Disclosure.objects.filter(customer=customer).update(
+        customer=None, data_disclosed=""
+    )
+    outcome.deleted["admin_history"] = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Customer), object_id=str(customer.pk)
+    ).delete()[0]
+    Customer.objects.filter(pk=customer.pk).delete()
+    outcome.deleted["customer"] = 1

@@ -1,0 +1,62 @@
+"""The daily retention run: nothing kept too long (GDPR art. 5(1)(e); S19).
+
+`apply_retention` anonymises customers with no activity for RETENTION_YEARS
+and no legal hold. It is idempotent and safe to run daily (README: cron).
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from customers.models import Customer
+
+from .anonymisation import anonymise_customers
+from .audit import record
+from .models import AuditAction
+
+
+@dataclass(frozen=True)
+class RetentionOutcome:
+    dry_run: bool
+    customers_anonymised: int
+    customers_held: int
+
+    def as_counts(self) -> dict[str, int]:
+        return {"customers_anonymised": self.customers_anonymised, "customers_held": self.customers_held}
+
+
+def years_before(moment: datetime.datetime, years: int) -> datetime.datetime:
+    try:
+        return moment.replace(year=moment.year - years)
+    except ValueError:  # 29 February in a year that has none
+        return moment.replace(year=moment.year - years, day=28)
+
+
+def inactive_customers(now: datetime.datetime | None = None):
+    cutoff = years_before(now or timezone.now(), settings.RETENTION_YEARS)
+    return Customer.objects.not_anonymised().filter(last_activity_at__lt=cutoff)
+
+
+@transaction.atomic
+def apply_retention(*, dry_run: bool = False) -> RetentionOutcome:
+    """Steps:
+    1. find customers inactive for RETENTION_YEARS and not yet anonymised;
+    2. leave out those with an open invoice or debt collection (legal claim);
+    3. anonymise the rest (privacy.anonymisation);
+    4. write one audit event with the counts (not on a dry run).
+    """
+    inactive = inactive_customers()
+    held = inactive.with_open_invoices()
+    expired = inactive.exclude(pk__in=held.values("pk"))
+    held_count = held.count()
+    if dry_run:
+        return RetentionOutcome(True, expired.count(), held_count)
+    anonymised = anonymise_customers(expired, audit=False).customers
+    outcome = RetentionOutcome(False, anonymised, held_count)
+    record(action=AuditAction.RETENTION_RUN, object_type="customers.customer", counts=outcome.as_counts())
+    return outcome

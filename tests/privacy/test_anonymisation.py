@@ -1,0 +1,107 @@
+import datetime
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.utils import timezone, translation
+
+from customers.models import Customer, Order
+from privacy.anonymisation import anonymise_customer
+from privacy.finder import find_personal_data
+from privacy.models import AuditEvent
+from tests.factories import CustomerFactory, DisclosureFactory, OrderFactory, OrganisationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@time_machine.travel(datetime.datetime(2026, 11, 24, 12, tzinfo=datetime.UTC))
+def test_anonymisation_keeps_statistics_and_removes_identity(owner):
+    """S3, S19: orders' totals, dates and channels, age band and municipality stay."""
+    customer = CustomerFactory(
+        first_name="Ilmari",
+        last_name="Tunnistettava",
+        email="ilmari.t@example.fi",
+        street_address="Salakatu 9",
+        postal_code="90100",
+        city="Oulu",
+        birth_date=datetime.date(1971, 2, 3),
+        organisation=OrganisationFactory(),
+    )
+    order = OrderFactory(
+        customer=customer,
+        total="120.50",
+        channel="web_shop",
+        ordered_on=datetime.date(2025, 1, 2),
+        description="Ilmarin lahja",
+    )
+    DisclosureFactory(customer=customer, data_disclosed="Ilmari Tunnistettava")
+    band = customer.age_band
+
+    outcome = anonymise_customer(customer, actor=owner)
+
+    assert outcome.customers == 1
+    assert (
+        customer.first_name,
+        customer.last_name,
+        customer.email,
+        str(customer.phone),
+        customer.street_address,
+        customer.postal_code,
+        customer.birth_date,
+        customer.organisation,
+    ) == ("", "", "", "", "", "", None, None)
+    assert customer.city == "Oulu" and customer.age_band == band and customer.anonymised_at
+    order.refresh_from_db()
+    assert (str(order.total), order.channel, order.ordered_on, order.description) == (
+        "120.50",
+        "web_shop",
+        datetime.date(2025, 1, 2),
+        "",
+    )
+    for value in ["Ilmari", "Tunnistettava", "ilmari.t@example.fi", "Salakatu"]:
+        assert find_personal_data(value) == [], value
+    with translation.override("en"):
+        assert str(customer) == f"Anonymised customer #{customer.pk}"
+
+
+def test_anonymisation_is_idempotent(owner):
+    """S19: running it twice changes nothing the second time."""
+    customer = CustomerFactory()
+    anonymise_customer(customer, actor=owner)
+    first = customer.anonymised_at
+    again = anonymise_customer(customer, actor=owner)
+    assert again.customers == 0 and again.already_anonymised == 1
+    assert customer.anonymised_at == first
+    assert AuditEvent.objects.filter(action="anonymised").count() == 1
+
+
+def test_anonymised_customers_are_never_contactable(owner):
+    customer = CustomerFactory()
+    anonymise_customer(customer, actor=owner)
+    assert not Customer.objects.contactable("direct_advertising").exists()
+
+
+def test_retention_anonymises_inactive_customers_without_holds(capsys):
+    """S19: nothing kept too long; an open invoice holds a customer back."""
+    old = timezone.now() - datetime.timedelta(days=6 * 366)
+    inactive = CustomerFactory(last_activity_at=old)
+    held = CustomerFactory(last_activity_at=old)
+    OrderFactory(customer=held, invoice_status="open")
+    active = CustomerFactory()
+
+    call_command("apply_retention", dry_run=True)
+    assert "customers anonymised: 1" in capsys.readouterr().out
+    assert not Customer.objects.filter(anonymised_at__isnull=False).exists()
+    assert not AuditEvent.objects.exists()
+
+    call_command("apply_retention")
+    out = capsys.readouterr().out
+    assert "customers anonymised: 1" in out and "customers held: 1" in out
+    assert set(Customer.objects.filter(anonymised_at__isnull=False)) == {inactive}
+    assert active.pk and held.orders.count() == 1
+    event = AuditEvent.objects.get()
+    assert event.action == "retention_run" and event.counts["customers_anonymised"] == 1
+
+    call_command("apply_retention")  # daily runs are safe
+    assert "customers anonymised: 0" in capsys.readouterr().out
+    assert Order.objects.count() == 1
