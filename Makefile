@@ -6,7 +6,7 @@ PORT ?= 8000
 DEMO_CUSTOMERS ?= 1000
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint messages bench clean
+.PHONY: install run test lint messages bench clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +30,16 @@ run: install .env
 	$(BIN)/python manage.py create_owner
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
+# The browser journeys drive Debian's Chromium (Playwright's download does not work here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests..."; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
+
 # Honours DATABASE_URL: SQLite by default, PostgreSQL when it names one.
-test: install
+# Skip the browser journeys locally with: make test PYTEST_ARGS='-m "not browser"'
+test: install chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install

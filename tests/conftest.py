@@ -29,20 +29,22 @@ def plain_static_storage(settings):
 @pytest.fixture(scope="session", autouse=True)
 def audit_log_flushable():
     """Transactional tests empty every table between tests (TRUNCATE or DELETE), which
-    the audit log's triggers rightly reject; the test flush drops and recreates them."""
+    the audit log's triggers rightly reject; the test flush drops and recreates them.
+    Patched on the backend's class, so every connection (any thread or context) has it."""
     from django.db import connection
 
     from privacy import triggers
 
-    original = connection.ops.sql_flush
+    ops_class = type(connection.ops)
+    original = ops_class.sql_flush
 
-    def sql_flush(style, tables, **kwargs):
-        statements = original(style, tables, **kwargs)
+    def sql_flush(self, style, tables, **kwargs):
+        statements = original(self, style, tables, **kwargs)
         if triggers.TABLE in tables:
-            vendor = connection.vendor
+            vendor = self.connection.vendor
             return [*triggers.DROP[vendor], *statements, *triggers.CREATE[vendor]]
         return statements
 
-    connection.ops.sql_flush = sql_flush
+    ops_class.sql_flush = sql_flush
     yield
-    connection.ops.sql_flush = original
+    ops_class.sql_flush = original
