@@ -10,10 +10,13 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from .changes import record_change
+from .forms import CustomerAdminForm
 from .models import (
     AGE_BAND_LIMITS,
     AgeBand,
     Customer,
+    CustomerChange,
     Disclosure,
     EmailMarketingConsent,
     MarketingObjection,
@@ -107,6 +110,18 @@ class DisclosureInline(admin.TabularInline):
     readonly_fields = ["disclosed_by"]
 
 
+class CustomerChangeInline(admin.TabularInline):
+    model = CustomerChange
+    fields = ["changed_at", "source", "fields", "changed_by"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = _("where changes came from")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 def phone_search_term(term: str) -> str | None:
     """A search term typed as a phone number, in the E.164 form stored."""
     digits = sum(ch.isdigit() for ch in term)
@@ -141,14 +156,30 @@ class CustomerAdmin(RecordedByMixin, admin.ModelAdmin):
     show_full_result_count = False
     autocomplete_fields = ["organisation"]
     readonly_fields = ["age_band", "created_at", "updated_at", "anonymised_at"]
-    inlines = [OrderInline, MarketingObjectionInline, EmailMarketingConsentInline, DisclosureInline]
+    inlines = [
+        OrderInline,
+        MarketingObjectionInline,
+        EmailMarketingConsentInline,
+        DisclosureInline,
+        CustomerChangeInline,
+    ]
+    form = CustomerAdminForm
     fieldsets = [
         (_("Person"), {"fields": ["first_name", "last_name", "organisation", "preferred_language"]}),
         (_("Contact"), {"fields": ["email", "phone", "street_address", "postal_code", "city", "country"]}),
         (_("Age or birth date"), {"fields": ["birth_date", "age", "age_recorded_on", "age_band"]}),
         (
             _("Source and activity"),
-            {"fields": ["source", "last_activity_at", "created_at", "updated_at", "anonymised_at"]},
+            {
+                "fields": [
+                    "source",
+                    "change_source",
+                    "last_activity_at",
+                    "created_at",
+                    "updated_at",
+                    "anonymised_at",
+                ]
+            },
         ),
     ]
 
@@ -167,6 +198,14 @@ class CustomerAdmin(RecordedByMixin, admin.ModelAdmin):
         if phone:
             queryset |= self.model.objects.filter(phone=phone)
         return queryset, may_have_duplicates
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change:
+            fields = [name for name in form.changed_data if name != "change_source"]
+            record_change(
+                customer=obj, fields=fields, source=form.cleaned_data["change_source"], actor=request.user
+            )
 
     def save_formset(self, request, form, formset, change):
         instances = formset.save(commit=False)

@@ -50,6 +50,7 @@ ORDER_FIELDS = ["order_number", "ordered_on", "channel", "description", "total",
 OBJECTION_FIELDS = ["purpose", "received_at", "channel", "withdrawn_at"]
 CONSENT_FIELDS = ["given_at", "channel", "withdrawn_at"]
 DISCLOSURE_FIELDS = ["disclosed_on", "category", "recipient", "data_disclosed"]
+CHANGE_FIELDS = ["changed_at", "source", "fields"]
 
 
 def _value(obj, name: str):
@@ -80,6 +81,7 @@ def _customers(customers: Iterable[Customer] | list[int]):
             Prefetch("objections"),
             Prefetch("email_consents"),
             Prefetch("disclosures"),
+            Prefetch("changes"),
         )
         .order_by("pk")
     )
@@ -167,6 +169,7 @@ def build_access_report(
                         _row(c, CONSENT_FIELDS) for c in customer.email_consents.all()
                     ],
                     "disclosures": [_row(d, DISCLOSURE_FIELDS) for d in customer.disclosures.all()],
+                    "changes": [_row(c, CHANGE_FIELDS) for c in customer.changes.all()],
                 }
             )
         return {

@@ -18,7 +18,8 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from customers.models import Customer, CustomerChange, Source
+from customers.changes import record_change
+from customers.models import Customer, Source
 
 from .audit import record
 from .models import AuditAction
@@ -109,11 +110,11 @@ def apply_rectification(
     outcome.changed_fields = sorted(form.changed_data)
     if outcome.changed_fields:
         form.save()
-        CustomerChange.objects.create(
+        record_change(
             customer=customer,
-            source=Source.DATA_SUBJECT_REQUEST,
             fields=outcome.changed_fields,
-            changed_by=actor,
+            source=Source.DATA_SUBJECT_REQUEST,
+            actor=actor,
         )
     outcome.applied = True
     outcome.notify = recipients_to_notify(customer)

@@ -30,7 +30,7 @@ def customer_form(**overrides) -> dict:
         "last_activity_at_0": "2026-11-24",
         "last_activity_at_1": "12:00:00",
     }
-    for prefix in ["orders", "objections", "email_consents", "disclosures"]:
+    for prefix in ["orders", "objections", "email_consents", "disclosures", "changes"]:
         data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
     data.update(overrides)
     return data
@@ -197,3 +197,24 @@ def test_admin_speaks_finnish_by_default(owner_client):
     response = owner_client.get(reverse("admin:customers_customer_changelist"))
     assert response.headers["Content-Language"] == "fi"
     assert "Asiakkaat" in response.text
+
+
+def test_changing_a_customer_asks_and_records_where_the_data_came_from(owner_client, owner):
+    """S8: every change records its source."""
+    customer = CustomerFactory(street_address="Vanhatie 1")
+    url = reverse("admin:customers_customer_change", args=[customer.pk])
+    form = customer_form(
+        street_address="Uusitie 2",
+        email=customer.email,
+        phone=str(customer.phone),
+        first_name=customer.first_name,
+        last_name=customer.last_name,
+    )
+    response = owner_client.post(url, form, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert "change_source" in response.context["adminform"].form.errors
+    response = owner_client.post(url, {**form, "change_source": "address_update"})
+    assert response.status_code == 302
+    change = customer.changes.get()
+    assert change.source == "address_update" and "street_address" in change.fields
+    assert change.changed_by == owner

@@ -5,6 +5,7 @@ import pytest
 from django.contrib import admin
 from pypdf import PdfReader
 
+from customers.changes import record_change
 from customers.models import Customer, Order
 from privacy.access_report import build_access_report, report_json, report_pdf
 from tests.factories import (
@@ -28,6 +29,7 @@ def customer():
     MarketingObjectionFactory(customer=customer, purpose="market_research")
     EmailMarketingConsentFactory(customer=customer)
     DisclosureFactory(customer=customer, recipient="Luottotieto Oy", category="credit_decision")
+    record_change(customer=customer, fields=["email"], source="customer_notice", actor=None)
     return customer
 
 
@@ -46,15 +48,21 @@ def test_json_holds_every_field_the_admin_shows(customer, rf, owner):
     shown = admin_field_names(admin.site._registry[Customer], request)
     data = json.loads(report_json(build_access_report([customer], language="en")))
     person = data["data_subjects"][0]
-    assert shown["customer"] - {"recorded_by"} <= set(person["customer"])
+    form_only = {"change_source"}  # asks staff where a change came from; not stored on the row
+    assert shown["customer"] - form_only <= set(person["customer"])
     sections = {
         "order": "orders",
         "marketingobjection": "marketing_objections",
         "emailmarketingconsent": "email_marketing_consents",
         "disclosure": "disclosures",
+        "customerchange": "changes",
     }
     for model_name, key in sections.items():
-        staff_only = {"recorded_by", "disclosed_by"}  # staff identities are not the person's data
+        staff_only = {
+            "recorded_by",
+            "disclosed_by",
+            "changed_by",
+        }  # staff identities are not the person's data
         assert person[key], key
         assert shown[model_name] - staff_only <= set(person[key][0]), key
     assert person["customer"]["organisation"]["name"] == "Kuntosali Oy"

@@ -1,0 +1,48 @@
+"""Admin forms of the register."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Customer, Source
+
+
+class CustomerAdminForm(forms.ModelForm):
+    """The customer form, asking where a change came from (S8: every change records
+    its source)."""
+
+    change_source = forms.ChoiceField(
+        label=_("source of this change"),
+        choices=[("", "---------"), *Source.choices],
+        required=False,
+        help_text=_(
+            "Where the new data came from, e.g. a notice from the customer or an "
+            "address-update service. Required when you change existing data."
+        ),
+    )
+
+    class Meta:
+        model = Customer
+        fields = [
+            "first_name",
+            "last_name",
+            "organisation",
+            "preferred_language",
+            "email",
+            "phone",
+            "street_address",
+            "postal_code",
+            "city",
+            "country",
+            "birth_date",
+            "age",
+            "age_recorded_on",
+            "source",
+            "last_activity_at",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        changed = [name for name in self.changed_data if name != "change_source"]
+        if self.instance.pk and changed and not cleaned.get("change_source"):
+            self.add_error("change_source", _("Say where the changed data came from."))
+        return cleaned
