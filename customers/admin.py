@@ -10,6 +10,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from privacy.admin_audit import RegisterModelAdmin
+
 from .changes import record_change
 from .forms import CustomerAdminForm
 from .models import (
@@ -135,7 +137,8 @@ def phone_search_term(term: str) -> str | None:
 
 
 @admin.register(Customer)
-class CustomerAdmin(RecordedByMixin, admin.ModelAdmin):
+class CustomerAdmin(RecordedByMixin, RegisterModelAdmin):
+    audit_views = True  # opening a customer's page is in the audit log
     list_display = [
         "full_name_link",
         "email",
@@ -208,17 +211,14 @@ class CustomerAdmin(RecordedByMixin, admin.ModelAdmin):
             )
 
     def save_formset(self, request, form, formset, change):
-        instances = formset.save(commit=False)
-        for obj in instances:
+        for inline_form in formset.forms:
+            obj = inline_form.instance
             if isinstance(obj, Disclosure):
                 if obj.disclosed_by_id is None:
                     obj.disclosed_by = request.user
             elif isinstance(obj, MarketingObjection | EmailMarketingConsent):
                 self._stamp(request, obj)
-            obj.save()
-        for obj in formset.deleted_objects:
-            obj.delete()
-        formset.save_m2m()
+        super().save_formset(request, form, formset, change)
 
 
 class PeopleInline(admin.TabularInline):
@@ -236,7 +236,7 @@ class PeopleInline(admin.TabularInline):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(RegisterModelAdmin):
     list_display = ["name", "business_id", "city", "people_count"]
     search_fields = ["name", "business_id"]
     list_filter = ["city"]
@@ -251,7 +251,7 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(RegisterModelAdmin):
     list_display = ["order_number", "customer_link", "ordered_on", "channel", "total", "invoice_status"]
     list_select_related = ["customer"]
     list_filter = ["invoice_status", "channel", "ordered_on"]
@@ -285,7 +285,7 @@ class InForceFilter(admin.SimpleListFilter):
 
 
 @admin.register(MarketingObjection)
-class MarketingObjectionAdmin(RecordedByMixin, admin.ModelAdmin):
+class MarketingObjectionAdmin(RecordedByMixin, RegisterModelAdmin):
     list_display = ["customer", "purpose", "received_at", "channel", "recorded_by", "withdrawn_at"]
     list_select_related = ["customer", "recorded_by"]
     list_filter = ["purpose", "channel", InForceFilter]
@@ -299,7 +299,7 @@ class MarketingObjectionAdmin(RecordedByMixin, admin.ModelAdmin):
 
 
 @admin.register(EmailMarketingConsent)
-class EmailMarketingConsentAdmin(RecordedByMixin, admin.ModelAdmin):
+class EmailMarketingConsentAdmin(RecordedByMixin, RegisterModelAdmin):
     list_display = ["customer", "given_at", "channel", "recorded_by", "withdrawn_at"]
     list_select_related = ["customer", "recorded_by"]
     list_filter = ["channel", InForceFilter]
@@ -313,7 +313,7 @@ class EmailMarketingConsentAdmin(RecordedByMixin, admin.ModelAdmin):
 
 
 @admin.register(Disclosure)
-class DisclosureAdmin(RecordedByMixin, admin.ModelAdmin):
+class DisclosureAdmin(RecordedByMixin, RegisterModelAdmin):
     actor_field = "disclosed_by"
     list_display = ["disclosed_on", "customer", "category", "recipient", "disclosed_by"]
     list_select_related = ["customer", "disclosed_by"]

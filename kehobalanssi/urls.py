@@ -1,11 +1,13 @@
+from django.conf import settings
 from django.contrib import admin
-from django.urls import path
-from django.utils.translation import gettext_lazy as _
+from django.urls import include, path
+from two_factor.urls import urlpatterns as two_factor_urls
 
-admin.site.site_header = _("Kehobalanssi customer register")
-admin.site.site_title = _("Kehobalanssi customer register")
-admin.site.index_title = _("Register administration")
+from privacy.staff import staff_login
 
 urlpatterns = [
-    path("admin/", admin.site.urls),
+    # Staff log in with password and a second factor (privacy notice S13).
+    path(f"{settings.ADMIN_URL}login/", staff_login, name="staff-login"),
+    path(settings.ADMIN_URL, include(two_factor_urls)),
+    path(settings.ADMIN_URL, admin.site.urls),
 ]

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class PrivacyConfig(AppConfig):
     name = "privacy"
     verbose_name = _("Privacy")
+
+    def ready(self) -> None:
+        from . import auth_events  # noqa: F401 - connects the authentication receivers

@@ -105,3 +105,42 @@ class ContactSuppression(models.Model):
 
     def __str__(self) -> str:
         return self.email_hash[:12]
+
+
+class ConfidentialityCommitment(models.Model):
+    """A staff member's signed confidentiality commitment (privacy notice S13: "every
+    user has signed a confidentiality commitment"). Without one, a staff member can
+    log in but sees no customer, order or request data."""
+
+    user = models.OneToOneField(
+        "auth.User",
+        verbose_name=_("staff member"),
+        related_name="confidentiality_commitment",
+        on_delete=models.CASCADE,
+    )
+    signed_on = models.DateField(
+        _("signed on"),
+        help_text=_("The date on the signed paper or electronic commitment (S13)."),
+    )
+    recorded_by = models.ForeignKey(
+        "auth.User",
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("confidentiality commitment")
+        verbose_name_plural = _("confidentiality commitments")
+
+    def __str__(self) -> str:
+        return str(_("Signed on %(date)s") % {"date": self.signed_on.isoformat()})
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.signed_on and self.signed_on > timezone.localdate():
+            raise ValidationError({"signed_on": _("A commitment cannot be signed in the future.")})

@@ -1,20 +1,63 @@
 """Personas and shared fixtures."""
 
+import datetime
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from privacy.groups import OWNER_GROUP, STAFF_GROUP
+from privacy.models import ConfidentialityCommitment
+
+PASSWORD = "a-long-test-password-42"
+
+
+def make_staff(username: str, *, group: str, commitment: bool = True, superuser: bool = False):
+    User = get_user_model()
+    user = User.objects.create_user(
+        username=username, password=PASSWORD, is_staff=True, is_superuser=superuser
+    )
+    user.groups.add(Group.objects.get(name=group))
+    if commitment:
+        ConfidentialityCommitment.objects.create(user=user, signed_on=datetime.date(2026, 1, 2))
+    TOTPDevice.objects.create(user=user, name="default", confirmed=True)
+    return user
+
+
+def verified_client(client, user):
+    """A client logged in with password and a verified second factor."""
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = user.totpdevice_set.get().persistent_id
+    session.save()
+    return client
 
 
 @pytest.fixture
 def owner(db):
-    return get_user_model().objects.create_superuser(
-        username="omistaja", email="", password="owner-password-123"
-    )
+    return make_staff("omistaja", group=OWNER_GROUP, superuser=True)
 
 
 @pytest.fixture
 def owner_client(client, owner):
-    client.force_login(owner)
-    return client
+    return verified_client(client, owner)
+
+
+@pytest.fixture
+def staff_member(db):
+    return make_staff("tyontekija", group=STAFF_GROUP)
+
+
+@pytest.fixture
+def staff_client(client, staff_member):
+    return verified_client(client, staff_member)
+
+
+@pytest.fixture
+def staff_without_commitment(db):
+    return make_staff("uusi", group=STAFF_GROUP, commitment=False)
 
 
 @pytest.fixture(autouse=True)

@@ -82,14 +82,25 @@ def axe():
     return check
 
 
+def totp_code(user) -> str:
+    """The code the staff member's authenticator app shows now."""
+    from django_otp.oath import TOTP
+
+    device = user.totpdevice_set.get()
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{totp.token():0{device.digits}d}"
+
+
 @pytest.fixture
 def admin_login(live_server):
-    """Logs a staff user into the admin through the login page, as a person would."""
+    """Logs a staff user into the admin as a person would: password, then the code."""
 
-    def login(page, username: str, password: str) -> None:
+    def login(page, user, password: str) -> None:
         page.goto(f"{live_server.url}/admin/login/")
-        page.fill("#id_username", username)
-        page.fill("#id_password", password)
-        page.click("input[type=submit]")
+        page.fill("#id_auth-username", user.username)
+        page.fill("#id_auth-password", password)
+        page.get_by_role("button", name=re.compile("Seuraava|Next")).click()
+        page.fill("#id_token-otp_token", totp_code(user))
+        page.get_by_role("button", name=re.compile("Seuraava|Next")).click()
 
     return login

@@ -1,18 +1,18 @@
 """Staff journeys in the admin (S2, S7, S13)."""
 
 import pytest
-from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
+from privacy.groups import OWNER_GROUP
+from tests.conftest import PASSWORD, make_staff
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-PASSWORD = "owner-password-for-browser-1"
 
 
 @pytest.fixture
 def owner_account():
-    return get_user_model().objects.create_superuser("omistaja", "", PASSWORD)
+    return make_staff("omistaja", group=OWNER_GROUP, superuser=True)
 
 
 def test_owner_finds_a_customer_by_phone_in_finnish(page, live_server, admin_login, owner_account, shots):
@@ -20,7 +20,7 @@ def test_owner_finds_a_customer_by_phone_in_finnish(page, live_server, admin_log
     CustomerFactory(first_name="Aino", last_name="Löydettävä", phone="+358407654321")
     CustomerFactory(first_name="Eino", last_name="Muu")
     page.set_extra_http_headers({"Accept-Language": "fi"})
-    admin_login(page, "omistaja", PASSWORD)
+    admin_login(page, owner_account, PASSWORD)
     shots(page, "admin-index")
     page.goto(f"{live_server.url}/admin/customers/customer/")
     page.fill("#searchbar", "040 765 4321")

@@ -1,7 +1,12 @@
 import secrets
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from privacy.groups import OWNER_GROUP
+from privacy.models import ConfidentialityCommitment
 
 
 class Command(BaseCommand):
@@ -19,10 +24,16 @@ class Command(BaseCommand):
             self.stdout.write("An owner account exists already.")
             return
         password = secrets.token_urlsafe(15)
-        User.objects.create_superuser(username=username, email="", password=password)
+        owner = User.objects.create_superuser(username=username, email="", password=password)
+        owner.groups.add(Group.objects.get(name=OWNER_GROUP))
+        # The owner is the controller; the commitment date is theirs to correct in the admin.
+        ConfidentialityCommitment.objects.create(
+            user=owner, signed_on=timezone.localdate(), recorded_by=owner
+        )
         self.stdout.write(
             self.style.SUCCESS(
                 f"Created the owner account.\n  user name: {username}\n  password:  {password}\n"
-                "The password is shown only now and stored only as a hash: write it down."
+                "The password is shown only now and stored only as a hash: write it down.\n"
+                "On first login you enrol a second factor (an authenticator app)."
             )
         )

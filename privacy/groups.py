@@ -1,0 +1,35 @@
+"""The two staff groups (privacy notice S13), kept in one place so migrations can
+re-apply them when new models arrive."""
+
+OWNER_GROUP = "Owner"
+STAFF_GROUP = "Staff"
+
+# Staff do customer and request work; no staff management and no audit-log export.
+STAFF_APPS = {"customers"}
+STAFF_EXTRA = {("privacy", "view_auditevent")}
+STAFF_PRIVACY_MODELS = {"datarequest", "datarequestevent", "controllerdetails"}
+
+
+def sync_groups(apps, schema_editor=None) -> None:
+    from django.apps import apps as global_apps
+    from django.contrib.auth.management import create_permissions
+
+    # Permissions are normally made after migrate; make them now so the groups get them.
+    for app_config in global_apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    owner, _ = Group.objects.get_or_create(name=OWNER_GROUP)
+    owner.permissions.set(Permission.objects.all())
+    staff, _ = Group.objects.get_or_create(name=STAFF_GROUP)
+    staff_permissions = [
+        p
+        for p in Permission.objects.select_related("content_type")
+        if p.content_type.app_label in STAFF_APPS
+        or (p.content_type.app_label, p.codename) in STAFF_EXTRA
+        or (p.content_type.app_label == "privacy" and p.content_type.model in STAFF_PRIVACY_MODELS)
+    ]
+    staff.permissions.set(staff_permissions)

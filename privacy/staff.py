@@ -1,0 +1,85 @@
+"""Staff security (privacy notice S13): personal accounts, a second factor, and a
+signed confidentiality commitment before any customer data is shown."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
+from django_otp import user_has_device
+from two_factor.admin import AdminSiteOTPRequired
+from two_factor.views import LoginView
+
+NO_COMMITMENT_MESSAGE = _(
+    "You cannot see customer, order or request data until the owner has recorded the date "
+    "you signed the confidentiality commitment (privacy notice: only staff who have signed "
+    "one may handle the register)."
+)
+
+
+def has_commitment(user) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    cached = getattr(user, "_has_commitment", None)
+    if cached is None:
+        from .models import ConfidentialityCommitment
+
+        cached = ConfidentialityCommitment.objects.filter(user_id=user.pk).exists()
+        user._has_commitment = cached
+    return cached
+
+
+class CommitmentRequiredAdminMixin:
+    """For every admin that shows personal data: without a confidentiality commitment
+    nobody (the owner included) may list, open, add, change or delete its rows."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return has_commitment(request.user) and super().has_module_permission(request)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return has_commitment(request.user) and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest, *args) -> bool:
+        return has_commitment(request.user) and super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return has_commitment(request.user) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return has_commitment(request.user) and super().has_delete_permission(request, obj)
+
+
+class RegisterAdminSite(AdminSiteOTPRequired):
+    """The admin: a verified second factor is required for every page; a staff member
+    without a device is sent to enrol first."""
+
+    site_header = _("Kehobalanssi customer register")
+    site_title = _("Kehobalanssi customer register")
+    index_title = _("Register administration")
+
+    def index(self, request, extra_context=None):
+        if not has_commitment(request.user):
+            messages.warning(request, NO_COMMITMENT_MESSAGE)
+        return super().index(request, extra_context)
+
+    def each_context(self, request):
+        context = super().each_context(request)
+        context["has_commitment"] = has_commitment(request.user)
+        return context
+
+
+def staff_login(request: HttpRequest):
+    """The admin's login: password, then the second factor; a staff member who has
+    no second factor yet is sent to enrol (QR code) before anything else."""
+    user = request.user
+    if user.is_authenticated and user.is_active and user.is_staff:
+        if user.is_verified():
+            target = request.GET.get("next", "")
+            if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+                target = reverse("admin:index")
+            return HttpResponseRedirect(target)
+        if not user_has_device(user):
+            return HttpResponseRedirect(reverse("two_factor:setup"))
+    return LoginView.as_view()(request)
