@@ -92,6 +92,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "privacy.context_processors.public_site",
             ],
         },
     },
@@ -117,6 +118,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
     # Tests use a file, not shared-cache memory, so threads lock as in production.
     DATABASES["default"].setdefault("TEST", {})["NAME"] = str(BASE_DIR / "test-db.sqlite3")
+
+# A shared cache (e.g. redis://127.0.0.1:6379/1) keeps rate limits across server processes.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -215,6 +219,14 @@ if BOOKKEEPING_RETENTION_YEARS < 6:
 if RETENTION_YEARS < 1:
     raise ImproperlyConfigured("RETENTION_YEARS must be at least 1.")
 
+# Public data requests (privacy notice S16-S19).
+REQUEST_RATE_LIMIT = env.str("REQUEST_RATE_LIMIT", default="5/h")  # per IP address
+SIGNATURE_MAX_BYTES = 150_000
+RATELIMIT_VIEW = "privacy.views.rate_limited"
+# Analytics (S15): empty means no analytics at all; when set, only after consent.
+ANALYTICS_ID = env.str("ANALYTICS_ID", default="")
+SITE_URL = env.str("SITE_URL", default="")  # e.g. https://rekisteri.kehobalanssi.fi, for e-mail links
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
@@ -257,6 +269,11 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
+
+if ANALYTICS_ID:
+    _google = ["https://www.googletagmanager.com", "https://*.google-analytics.com"]
+    for _directive in ("script-src", "connect-src", "img-src"):
+        CONTENT_SECURITY_POLICY["DIRECTIVES"][_directive] += _google
 
 # Logs name no person: messages carry ids and counts only (see DESIGN.md).
 LOGGING = {

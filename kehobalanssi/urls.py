@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 from two_factor.urls import urlpatterns as two_factor_urls
@@ -11,3 +12,6 @@ urlpatterns = [
     path(settings.ADMIN_URL, include(two_factor_urls)),
     path(settings.ADMIN_URL, admin.site.urls),
 ]
+
+# Public pages in Finnish (default) and English: /fi/..., /en/...; "/" redirects.
+urlpatterns += i18n_patterns(path("", include("privacy.urls")))

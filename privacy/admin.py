@@ -200,3 +200,4 @@ class StaffUserAdmin(UserAdmin):
 
 
 admin.site.register(Group, GroupAdmin)
+from . import admin_requests  # noqa: E402,F401 - registers the request inbox

@@ -144,3 +144,293 @@ class ConfidentialityCommitment(models.Model):
 
         if self.signed_on and self.signed_on > timezone.localdate():
             raise ValidationError({"signed_on": _("A commitment cannot be signed in the future.")})
+
+
+class ControllerDetails(models.Model):
+    """The controller and the contact person named in the privacy notice (S1).
+
+    One row, edited by the owner in the admin; the public notice, e-mails and
+    letters read it from here, never from code.
+    """
+
+    name = models.CharField(
+        _("controller"), max_length=200, help_text=_("The business or person responsible for the register.")
+    )
+    business_id = models.CharField(_("business ID"), max_length=9, blank=True)
+    street_address = models.CharField(_("street address"), max_length=200)
+    postal_code = models.CharField(_("postal code"), max_length=10, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    email = models.EmailField(_("e-mail"))
+    contact_person = models.CharField(
+        _("contact person"),
+        max_length=200,
+        help_text=_("Contact person for matters concerning the register."),
+    )
+    contact_phone = models.CharField(_("contact person's phone"), max_length=40, blank=True)
+    contact_email = models.EmailField(_("contact person's e-mail"), blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("controller details")
+        verbose_name_plural = _("controller details")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def load(cls) -> ControllerDetails:
+        details = cls.objects.order_by("pk").first()
+        return details or cls(name="Kehobalanssi", street_address="", email="")
+
+    @property
+    def address(self) -> str:
+        return ", ".join(p for p in [self.street_address, f"{self.postal_code} {self.city}".strip()] if p)
+
+    def as_letterhead(self) -> dict:
+        return {
+            "name": self.name,
+            "business_id": self.business_id,
+            "address": self.address,
+            "email": self.email,
+            "phone": self.phone,
+            "contact_person": self.contact_person,
+        }
+
+
+class RequestKind(models.TextChoices):
+    ACCESS = "access", _("Access to my data")
+    RECTIFICATION = "rectification", _("Rectification of my data")
+    OBJECTION = "objection", _("Objection to marketing")
+    ANONYMISATION = "anonymisation", _("Anonymisation of my data")
+    ERASURE = "erasure", _("Erasure of my data")
+
+
+class RequestStatus(models.TextChoices):
+    AWAITING_CONFIRMATION = "awaiting_confirmation", _("Awaiting e-mail confirmation")
+    RECEIVED = "received", _("Received")
+    IDENTITY_VERIFIED = "identity_verified", _("Identity verified")
+    IN_PROGRESS = "in_progress", _("In progress")
+    COMPLETED = "completed", _("Completed")
+    REFUSED = "refused", _("Refused")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    EXPIRED = "expired", _("Expired (not confirmed)")
+
+
+OPEN_STATUSES = [RequestStatus.RECEIVED, RequestStatus.IDENTITY_VERIFIED, RequestStatus.IN_PROGRESS]
+CLOSED_STATUSES = [
+    RequestStatus.COMPLETED,
+    RequestStatus.REFUSED,
+    RequestStatus.WITHDRAWN,
+    RequestStatus.EXPIRED,
+]
+
+
+class IdentityMethod(models.TextChoices):
+    EMAIL_ON_FILE = "email_on_file", _("E-mail address on file matched")
+    SIGNATURE_COMPARED = "signature_compared", _("Signature compared with one on file")
+    IN_PERSON = "in_person", _("Seen in person")
+    OTHER = "other", _("Other (described)")
+
+
+class DataRequestQuerySet(models.QuerySet):
+    def open(self) -> DataRequestQuerySet:
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def overdue(self, today=None) -> DataRequestQuerySet:
+        return self.open().filter(due_date__lt=today or timezone.localdate())
+
+    def expired_unconfirmed(self, now=None) -> DataRequestQuerySet:
+        """Never confirmed within 7 days: deleted, signature and all, by the retention run."""
+        return self.filter(
+            status__in=[RequestStatus.AWAITING_CONFIRMATION, RequestStatus.EXPIRED],
+            confirm_expires_at__lt=now or timezone.now(),
+        )
+
+
+class DataRequest(models.Model):
+    """A data subject's signed request (privacy notice S16–S19; GDPR art. 12, 15–21).
+
+    Signed electronically: the typed full name, the declaration and the
+    confirmation through the link sent to the e-mail address together make a
+    simple electronic signature; a drawn signature is optional.
+    """
+
+    reference = models.CharField(_("reference"), max_length=16, unique=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=RequestKind.choices)
+    status = models.CharField(
+        _("status"),
+        max_length=24,
+        choices=RequestStatus.choices,
+        default=RequestStatus.AWAITING_CONFIRMATION,
+        db_index=True,
+    )
+    reply_language = models.CharField(
+        _("reply language"), max_length=2, choices=[("fi", _("Finnish")), ("en", _("English"))]
+    )
+    # Identity, used to find the customer; erased with the request's identity data.
+    first_name = models.CharField(_("first name"), max_length=100)
+    last_name = models.CharField(_("last name"), max_length=100)
+    email = models.EmailField(_("e-mail"))
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    street_address = models.CharField(_("street address"), max_length=200, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=10, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    # What is asked.
+    rectification_what = models.TextField(_("what is wrong"), max_length=2000, blank=True)
+    rectification_correct = models.TextField(_("what it should be"), max_length=2000, blank=True)
+    rectification_grounds = models.TextField(_("grounds"), max_length=2000, blank=True)
+    objection_purposes = models.JSONField(_("objection purposes"), default=list, blank=True)
+    # Signature.
+    signature_name = models.CharField(
+        _("typed signature"),
+        max_length=200,
+        help_text=_("The requester's full name typed as their signature."),
+    )
+    declaration = models.BooleanField(
+        _("declaration confirmed"),
+        default=False,
+        help_text=_("The requester declared that the request is theirs."),
+    )
+    drawn_signature = models.BinaryField(
+        _("drawn signature (PNG)"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Optional; shown to staff only; deleted with the identity data."),
+    )
+    # Deadlines (GDPR art. 12(3)).
+    submitted_at = models.DateTimeField(_("submitted"), default=timezone.now)
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    confirm_expires_at = models.DateTimeField(_("confirmation link expires"))
+    due_date = models.DateField(
+        _("due date"),
+        db_index=True,
+        help_text=_("One month from the day the request was submitted (GDPR art. 12(3))."),
+    )
+    original_due_date = models.DateField(_("original due date"))
+    extension_reason = models.TextField(
+        _("reason for extension"),
+        blank=True,
+        help_text=_(
+            "Art. 12(3): up to two more months for complex or numerous requests; "
+            "the requester is told within the first month, with reasons."
+        ),
+    )
+    # Identity verification (art. 12(6): extra identification only on reasonable doubt).
+    identity_method = models.CharField(
+        _("identity verified by"), max_length=24, blank=True, choices=IdentityMethod.choices
+    )
+    identity_note = models.CharField(_("how (other)"), max_length=500, blank=True)
+    identity_verified_at = models.DateTimeField(_("identity verified"), null=True, blank=True)
+    identity_verified_by = models.ForeignKey(
+        "auth.User",
+        verbose_name=_("verified by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    customers = models.ManyToManyField(
+        "customers.Customer",
+        verbose_name=_("customers"),
+        blank=True,
+        related_name="requests",
+    )
+    refusal_reason = models.TextField(
+        _("reason for refusal"),
+        blank=True,
+        help_text=_("Told to the requester with the right to complain (art. 12(4))."),
+    )
+    outcome = models.TextField(_("outcome shown to the requester"), blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    identity_erased_at = models.DateTimeField(_("identity data erased"), null=True, blank=True)
+    # Tokens are stored only as hashes: a copy of the database opens no status page.
+    status_token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    confirm_token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # The released access report (issue: fulfilment), a snapshot of what staff previewed.
+    report_json = models.TextField(_("released access report"), blank=True, editable=False)
+    report_released_at = models.DateTimeField(_("report released"), null=True, blank=True)
+    report_expires_at = models.DateTimeField(_("report download expires"), null=True, blank=True)
+
+    objects = DataRequestQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("data request")
+        verbose_name_plural = _("data requests")
+        ordering = ["due_date", "pk"]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in CLOSED_STATUSES
+
+    @property
+    def days_left(self) -> int | None:
+        if not self.is_open:
+            return None
+        return (self.due_date - timezone.localdate()).days
+
+    @property
+    def can_extend(self) -> bool:
+        return self.is_open and not self.extension_reason
+
+    @property
+    def confirmation_expired(self) -> bool:
+        return self.status == RequestStatus.AWAITING_CONFIRMATION and self.confirm_expires_at < timezone.now()
+
+
+class DataRequestEvent(models.Model):
+    """The timeline of a request; every event is also in the audit log."""
+
+    request = models.ForeignKey(DataRequest, related_name="events", on_delete=models.CASCADE)
+    at = models.DateTimeField(_("time"), default=timezone.now)
+    action = models.CharField(_("action"), max_length=32)
+    status = models.CharField(_("status"), max_length=24, choices=RequestStatus.choices)
+    actor = models.ForeignKey(
+        "auth.User",
+        verbose_name=_("staff member"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("request event")
+        verbose_name_plural = _("request events")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return self.action_label
+
+    @property
+    def action_label(self) -> str:
+        try:
+            return str(AuditAction(self.action).label)
+        except ValueError:
+            return self.action
+
+
+class RequestSequence(models.Model):
+    """Last reference number given each year, so a deleted request's number is never reused."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("request number sequence")
+        verbose_name_plural = _("request number sequences")
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"

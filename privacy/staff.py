@@ -60,8 +60,13 @@ class RegisterAdminSite(AdminSiteOTPRequired):
     index_title = _("Register administration")
 
     def index(self, request, extra_context=None):
+        extra_context = extra_context or {}
         if not has_commitment(request.user):
             messages.warning(request, NO_COMMITMENT_MESSAGE)
+        elif request.user.has_perm("privacy.view_datarequest"):
+            from .admin_requests import request_counts
+
+            extra_context["request_counts"] = request_counts()
         return super().index(request, extra_context)
 
     def each_context(self, request):

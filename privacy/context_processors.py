@@ -1,0 +1,17 @@
+from django.conf import settings
+from django.urls import translate_url
+from django.utils.functional import SimpleLazyObject
+from django.utils.translation import get_language
+
+from .models import ControllerDetails
+
+
+def public_site(request):
+    """Controller details (S1) and the analytics setting (S15) for the public pages."""
+    other = "en" if get_language() == "fi" else "fi"
+    return {
+        "controller": SimpleLazyObject(ControllerDetails.load),
+        "other_language": other,
+        "other_language_url": translate_url(request.path, other),
+        "analytics_id": settings.ANALYTICS_ID,
+    }

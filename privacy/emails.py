@@ -1,0 +1,31 @@
+"""E-mails to requesters, in their language, as subject / text / HTML triples."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from .models import ControllerDetails, DataRequest
+
+
+def send_to_requester(request: DataRequest, template: str, **context) -> None:
+    """templates/emails/<template>_subject.txt, _body.txt and _body.html."""
+    controller = ControllerDetails.load()
+    with translation.override(request.reply_language):
+        context = {"request": request, "controller": controller, **context}
+        subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
+        text = render_to_string(f"emails/{template}_body.txt", context)
+        html = render_to_string(f"emails/{template}_body.html", context)
+    message = EmailMultiAlternatives(
+        subject=" ".join(subject.split()),
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[request.email],
+        reply_to=[controller.contact_email or controller.email]
+        if (controller.contact_email or controller.email)
+        else None,
+    )
+    message.attach_alternative(html, "text/html")
+    message.send()

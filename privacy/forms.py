@@ -1,0 +1,210 @@
+"""The public request form and the staff forms for working a request."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+
+from crispy_forms.helper import FormHelper
+from django import forms
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import ObjectionPurpose
+
+from .models import IdentityMethod, RequestKind
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+DATA_URL_PREFIX = "data:image/png;base64,"
+NAME_CHARS = RegexValidator(
+    r"^[^<>{}\[\]\\/=@#$%^*_|~`\"0-9]*$", _("Use letters, spaces, hyphens and apostrophes only.")
+)
+
+
+class DataRequestForm(forms.Form):
+    """A data subject's request, signed electronically (typed name + declaration +
+    e-mail confirmation); a drawn signature is optional (S16)."""
+
+    kind = forms.ChoiceField(
+        label=_("What do you ask for?"), choices=RequestKind.choices, widget=forms.RadioSelect
+    )
+    first_name = forms.CharField(label=_("First name"), max_length=100, validators=[NAME_CHARS])
+    last_name = forms.CharField(label=_("Last name"), max_length=100, validators=[NAME_CHARS])
+    email = forms.EmailField(
+        label=_("E-mail"),
+        max_length=254,
+        help_text=_("We send a confirmation link here; the request is received once you open it."),
+    )
+    phone = forms.CharField(
+        label=_("Phone (optional)"),
+        max_length=40,
+        required=False,
+        validators=[RegexValidator(r"^[+0-9 ()-]*$", _("Enter digits, spaces and + only."))],
+    )
+    street_address = forms.CharField(label=_("Street address (optional)"), max_length=200, required=False)
+    postal_code = forms.CharField(
+        label=_("Postal code (optional)"),
+        max_length=10,
+        required=False,
+        validators=[RegexValidator(r"^[0-9A-Za-z -]*$", _("Enter a valid postal code."))],
+    )
+    city = forms.CharField(label=_("City (optional)"), max_length=100, required=False)
+    rectification_what = forms.CharField(
+        label=_("What is wrong?"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    rectification_correct = forms.CharField(
+        label=_("What should it be?"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    rectification_grounds = forms.CharField(
+        label=_("On what grounds?"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    objection_purposes = forms.MultipleChoiceField(
+        label=_("What do you forbid?"),
+        choices=ObjectionPurpose.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    # Each language is named in itself, as a reader of that language looks for it.
+    reply_language = forms.ChoiceField(
+        label=_("Language of the reply"),
+        choices=[("fi", "suomi"), ("en", "English")],
+        widget=forms.RadioSelect,
+    )
+    signature_name = forms.CharField(
+        label=_("Signature: type your full name"),
+        max_length=200,
+        help_text=_("Typing your name here signs the request electronically."),
+    )
+    declaration = forms.BooleanField(
+        label=_("I declare that I am the person named above and that this request is mine."),
+        error_messages={"required": _("Confirm the declaration to sign the request.")},
+    )
+    drawn_signature = forms.CharField(
+        required=False, widget=forms.HiddenInput, max_length=settings.SIGNATURE_MAX_BYTES * 4 // 3 + 100
+    )
+    # A field people never see; bots fill it in.
+    website = forms.CharField(label=_("Leave this field empty"), required=False, max_length=200)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.fields["website"].widget.attrs.update(
+            {"autocomplete": "off", "tabindex": "-1", "class": "form-control"}
+        )
+
+    def clean_website(self) -> str:
+        if self.cleaned_data["website"]:
+            raise forms.ValidationError(
+                _("This form could not be sent. Leave the last field empty and try again.")
+            )
+        return ""
+
+    def clean_drawn_signature(self) -> bytes | None:
+        value = self.cleaned_data["drawn_signature"]
+        if not value:
+            return None
+        error = forms.ValidationError(
+            _("The drawn signature could not be read; clear it and draw again, or leave it out.")
+        )
+        if not value.startswith(DATA_URL_PREFIX):
+            raise error
+        try:
+            data = base64.b64decode(value[len(DATA_URL_PREFIX) :], validate=True)
+        except (binascii.Error, ValueError):
+            raise error from None
+        if len(data) > settings.SIGNATURE_MAX_BYTES:
+            raise forms.ValidationError(_("The drawn signature is too large."))
+        if not data.startswith(PNG_MAGIC) or not _is_png(data):
+            raise error
+        return data
+
+    def clean(self):
+        cleaned = super().clean()
+        kind = cleaned.get("kind")
+        if kind == RequestKind.RECTIFICATION:
+            for name in ["rectification_what", "rectification_correct", "rectification_grounds"]:
+                if not cleaned.get(name, "").strip():
+                    self.add_error(
+                        name, _("A rectification request names what is wrong, what it should be and why.")
+                    )
+        if kind == RequestKind.OBJECTION and not cleaned.get("objection_purposes"):
+            self.add_error("objection_purposes", _("Tick at least one purpose you forbid."))
+        signature, last = cleaned.get("signature_name", ""), cleaned.get("last_name", "")
+        if signature and last and last.casefold() not in signature.casefold():
+            self.add_error("signature_name", _("Type your full name, as above, as your signature."))
+        return cleaned
+
+    def request_fields(self) -> dict:
+        data = self.cleaned_data
+        names = [
+            "kind",
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "street_address",
+            "postal_code",
+            "city",
+            "reply_language",
+            "signature_name",
+            "declaration",
+        ]
+        fields = {name: data[name] for name in names}
+        if data["kind"] == RequestKind.RECTIFICATION:
+            fields.update(
+                {n: data[n] for n in ["rectification_what", "rectification_correct", "rectification_grounds"]}
+            )
+        if data["kind"] == RequestKind.OBJECTION:
+            fields["objection_purposes"] = list(data["objection_purposes"])
+        return fields
+
+
+def _is_png(data: bytes) -> bool:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()
+            return image.format == "PNG" and image.width <= 2000 and image.height <= 1000
+    except (UnidentifiedImageError, OSError, ValueError):
+        return False
+
+
+class IdentityForm(forms.Form):
+    method = forms.ChoiceField(label=_("How was the identity verified?"), choices=IdentityMethod.choices)
+    note = forms.CharField(label=_("Describe (for 'other')"), max_length=500, required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("method") == IdentityMethod.OTHER and not cleaned.get("note", "").strip():
+            self.add_error("note", _("Describe how the identity was verified."))
+        return cleaned
+
+
+class ExtendForm(forms.Form):
+    months = forms.TypedChoiceField(
+        label=_("Extend by"), coerce=int, choices=[(1, _("one month")), (2, _("two months"))]
+    )
+    reason = forms.CharField(
+        label=_("Reason, told to the requester"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason, told to the requester"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class LinkCustomersForm(forms.Form):
+    customers = forms.TypedMultipleChoiceField(
+        label=_("Customers"), coerce=int, required=True, widget=forms.CheckboxSelectMultiple, choices=[]
+    )
+    extra_customer_id = forms.IntegerField(label=_("Or a customer number"), required=False, min_value=1)

@@ -1,0 +1,262 @@
+"""Data requests from submission to closing (GDPR art. 12; privacy notice S16–S19).
+
+Each function is one step a person or a staff member takes. It records an
+event on the request's timeline and in the audit log (ids and field names
+only), and it saves before any e-mail is sent: e-mails go out only after the
+transaction commits, so nothing is lost when mail fails.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from dateutil.relativedelta import relativedelta
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone, translation
+from phonenumbers import NumberParseException, PhoneNumberFormat, format_number, parse
+
+from customers.models import Customer
+
+from .audit import record
+from .emails import send_to_requester
+from .models import (
+    ActorType,
+    AuditAction,
+    DataRequest,
+    DataRequestEvent,
+    RequestSequence,
+    RequestStatus,
+)
+
+CONFIRMATION_DAYS = 7
+IDENTITY_FIELDS = [
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "street_address",
+    "postal_code",
+    "city",
+    "signature_name",
+    "rectification_what",
+    "rectification_correct",
+    "rectification_grounds",
+]
+
+
+class RequestStateError(Exception):
+    """The step does not fit the request's status (a message for the person)."""
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def due_date_for(submitted_on: datetime.date, *, months: int = 1) -> datetime.date:
+    """One calendar month after submission (art. 12(3)); 31 January is due on the last
+    day of February."""
+    return submitted_on + relativedelta(months=months)
+
+
+def find_by_status_token(token: str) -> DataRequest | None:
+    return DataRequest.objects.filter(status_token_hash=token_hash(token)).first()
+
+
+def find_by_confirm_token(token: str) -> DataRequest | None:
+    return DataRequest.objects.filter(confirm_token_hash=token_hash(token)).first()
+
+
+def _next_reference(year: int) -> str:
+    sequence, _ = RequestSequence.objects.select_for_update().get_or_create(year=year)
+    sequence.last += 1
+    sequence.save(update_fields=["last"])
+    return f"KB-{year}-{sequence.last:04d}"
+
+
+def _event(request: DataRequest, action: str, *, actor=None, fields=(), counts=None) -> None:
+    DataRequestEvent.objects.create(
+        request=request,
+        action=action,
+        status=request.status,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    record(
+        action=action,
+        actor=actor,
+        actor_type=None if actor is not None else ActorType.DATA_SUBJECT,
+        obj=request,
+        fields=fields,
+        counts=counts,
+    )
+
+
+def _link(site_url: str, name: str, token: str, language: str) -> str:
+    with translation.override(language):
+        return site_url.rstrip("/") + reverse(name, args=[token])
+
+
+@dataclass(frozen=True)
+class Submitted:
+    request: DataRequest
+    status_token: str
+
+
+@transaction.atomic
+def submit_request(*, fields: dict, drawn_signature: bytes | None, site_url: str) -> Submitted:
+    """Store a signed request, then (after commit) e-mail the confirmation link."""
+    now = timezone.now()
+    status_token, confirm_token = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    submitted_on = timezone.localdate(now)
+    request = DataRequest.objects.create(
+        **fields,
+        drawn_signature=drawn_signature,
+        reference=_next_reference(submitted_on.year),
+        submitted_at=now,
+        confirm_expires_at=now + datetime.timedelta(days=CONFIRMATION_DAYS),
+        due_date=due_date_for(submitted_on),
+        original_due_date=due_date_for(submitted_on),
+        status_token_hash=token_hash(status_token),
+        confirm_token_hash=token_hash(confirm_token),
+    )
+    _event(request, AuditAction.REQUEST_SUBMITTED, actor=None)
+    language = request.reply_language
+    links = {
+        "confirm_url": _link(site_url, "privacy:confirm", confirm_token, language),
+        "status_url": _link(site_url, "privacy:status", status_token, language),
+    }
+    transaction.on_commit(lambda: send_to_requester(request, "request_confirm", **links))
+    return Submitted(request, status_token)
+
+
+@transaction.atomic
+def confirm_request(*, request: DataRequest) -> DataRequest:
+    """The e-mail link completes the electronic signature: the request is received."""
+    request = DataRequest.objects.select_for_update().get(pk=request.pk)
+    if request.status != RequestStatus.AWAITING_CONFIRMATION:
+        return request  # confirming twice changes nothing
+    if request.confirm_expires_at < timezone.now():
+        raise RequestStateError("expired")
+    request.status, request.confirmed_at = RequestStatus.RECEIVED, timezone.now()
+    request.save(update_fields=["status", "confirmed_at"])
+    _event(request, AuditAction.REQUEST_CONFIRMED, actor=None)
+    return request
+
+
+def _set_status(request: DataRequest, status: str, *, actor, **changes) -> DataRequest:
+    request.status = status
+    for name, value in changes.items():
+        setattr(request, name, value)
+    if status in (RequestStatus.COMPLETED, RequestStatus.REFUSED, RequestStatus.WITHDRAWN):
+        request.closed_at = timezone.now()
+    request.save()
+    _event(request, AuditAction.REQUEST_STATUS, actor=actor, fields=["status", *changes])
+    return request
+
+
+@transaction.atomic
+def withdraw_request(*, request: DataRequest) -> DataRequest:
+    if request.is_closed:
+        raise RequestStateError("closed")
+    return _set_status(request, RequestStatus.WITHDRAWN, actor=None)
+
+
+def _require_open(request: DataRequest) -> None:
+    if not request.is_open:
+        raise RequestStateError("not open")
+
+
+@transaction.atomic
+def verify_identity(*, request: DataRequest, method: str, note: str, actor) -> DataRequest:
+    _require_open(request)
+    status = RequestStatus.IDENTITY_VERIFIED if request.status == RequestStatus.RECEIVED else request.status
+    return _set_status(
+        request,
+        status,
+        actor=actor,
+        identity_method=method,
+        identity_note=note,
+        identity_verified_at=timezone.now(),
+        identity_verified_by=actor,
+    )
+
+
+@transaction.atomic
+def start_work(*, request: DataRequest, actor) -> DataRequest:
+    _require_open(request)
+    return _set_status(request, RequestStatus.IN_PROGRESS, actor=actor)
+
+
+@transaction.atomic
+def link_customers(*, request: DataRequest, customers: list[Customer], actor) -> int:
+    request.customers.add(*customers)
+    _event(request, AuditAction.REQUEST_LINKED, actor=actor, counts={"customers": len(customers)})
+    return len(customers)
+
+
+@transaction.atomic
+def extend_deadline(*, request: DataRequest, months: int, reason: str, actor, site_url: str) -> DataRequest:
+    """Art. 12(3): up to two further months, with reasons told to the requester."""
+    _require_open(request)
+    if months not in (1, 2) or not reason.strip():
+        raise RequestStateError("months or reason")
+    if request.extension_reason:
+        raise RequestStateError("extended already")
+    request.due_date = due_date_for(request.original_due_date, months=months)
+    request.extension_reason = reason.strip()
+    request.save(update_fields=["due_date", "extension_reason"])
+    _event(request, AuditAction.REQUEST_EXTENDED, actor=actor, fields=["due_date"])
+    transaction.on_commit(lambda: send_to_requester(request, "request_extended"))
+    return request
+
+
+@transaction.atomic
+def refuse_request(*, request: DataRequest, reason: str, actor) -> DataRequest:
+    """A refusal states the reasons and the right to complain (art. 12(4))."""
+    _require_open(request)
+    if not reason.strip():
+        raise RequestStateError("reason")
+    request = _set_status(request, RequestStatus.REFUSED, actor=actor, refusal_reason=reason.strip())
+    transaction.on_commit(lambda: send_to_requester(request, "request_answered"))
+    return request
+
+
+@transaction.atomic
+def complete_request(*, request: DataRequest, outcome: str, actor) -> DataRequest:
+    _require_open(request)
+    request = _set_status(request, RequestStatus.COMPLETED, actor=actor, outcome=outcome)
+    transaction.on_commit(lambda: send_to_requester(request, "request_answered"))
+    return request
+
+
+def erase_identity(request: DataRequest) -> None:
+    """Clear who asked and the signature; the reference, kind, dates and outcome stay."""
+    for name in IDENTITY_FIELDS:
+        setattr(request, name, "")
+    request.email = f"erased-{request.pk}@invalid"
+    request.drawn_signature = None
+    request.report_json = ""
+    request.identity_erased_at = timezone.now()
+    request.save()
+
+
+def suggested_customers(request: DataRequest) -> QuerySet[Customer]:
+    """Customers who may be the requester: same e-mail, same phone, or same name and
+    postal code."""
+    match = Q(email__iexact=request.email) if request.email else Q(pk__in=[])
+    try:
+        phone = format_number(parse(request.phone, "FI"), PhoneNumberFormat.E164)
+        match |= Q(phone=phone)
+    except NumberParseException:
+        pass
+    if request.postal_code:
+        match |= Q(
+            first_name__iexact=request.first_name,
+            last_name__iexact=request.last_name,
+            postal_code=request.postal_code,
+        )
+    return Customer.objects.not_anonymised().filter(match).select_related("organisation")[:20]

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "privacy"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("privacy/", views.notice, name="notice"),
+    path("privacy/request/", views.request_form, name="request"),
+    path("privacy/request/confirm/<str:token>/", views.confirm, name="confirm"),
+    path("privacy/status/<str:token>/", views.status, name="status"),
+]

@@ -1,0 +1,118 @@
+"""Public pages: the notice, the request form, confirmation and status (S1, S15–S19)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language
+from django.views.decorators.http import require_http_methods
+from django_ratelimit.core import is_ratelimited
+
+from .forms import DataRequestForm
+from .models import RequestStatus
+from .requests import (
+    RequestStateError,
+    confirm_request,
+    find_by_confirm_token,
+    find_by_status_token,
+    submit_request,
+    withdraw_request,
+)
+
+TOKEN_MAX_LENGTH = 64
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "privacy/home.html")
+
+
+def notice(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "privacy/notice.html",
+        {
+            "retention_years": settings.RETENTION_YEARS,
+            "bookkeeping_years": settings.BOOKKEEPING_RETENTION_YEARS,
+        },
+    )
+
+
+def rate_limited(request: HttpRequest, exception=None) -> HttpResponse:
+    return render(request, "privacy/rate_limited.html", status=429)
+
+
+def _site_url(request: HttpRequest) -> str:
+    return settings.SITE_URL or request.build_absolute_uri("/")
+
+
+@require_http_methods(["GET", "POST"])
+def request_form(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        if is_ratelimited(
+            request,
+            group="privacy-request",
+            key="ip",
+            rate=settings.REQUEST_RATE_LIMIT,
+            method="POST",
+            increment=True,
+        ):
+            return rate_limited(request)
+        form = DataRequestForm(request.POST)
+        if form.is_valid():
+            submitted = submit_request(
+                fields=form.request_fields(),
+                drawn_signature=form.cleaned_data["drawn_signature"],
+                site_url=_site_url(request),
+            )
+            return redirect("privacy:status", submitted.status_token)
+    else:
+        form = DataRequestForm(initial={"reply_language": get_language()})
+    return render(request, "privacy/request_form.html", {"form": form})
+
+
+def _by_token(finder, token: str):
+    if len(token) > TOKEN_MAX_LENGTH:
+        raise Http404
+    found = finder(token)
+    if found is None:
+        raise Http404
+    return found
+
+
+@require_http_methods(["GET", "POST"])
+def confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows a button; only the POST confirms, so a mail scanner opening the link
+    signs nothing."""
+    data_request = _by_token(find_by_confirm_token, token)
+    error = None
+    if request.method == "POST":
+        try:
+            data_request = confirm_request(request=data_request)
+        except RequestStateError:
+            error = "expired"
+    return render(
+        request,
+        "privacy/request_confirm.html",
+        {"data_request": data_request, "error": error, "expired": data_request.confirmation_expired},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def status(request: HttpRequest, token: str) -> HttpResponse:
+    data_request = _by_token(find_by_status_token, token)
+    if request.method == "POST" and request.POST.get("action") == "withdraw":
+        try:
+            withdraw_request(request=data_request)
+        except RequestStateError:
+            pass
+        return redirect("privacy:status", token)
+    return render(
+        request,
+        "privacy/request_status.html",
+        {
+            "data_request": data_request,
+            "token": token,
+            "awaiting": data_request.status == RequestStatus.AWAITING_CONFIRMATION,
+        },
+    )
