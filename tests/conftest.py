@@ -91,3 +91,13 @@ def audit_log_flushable():
     ops_class.sql_flush = sql_flush
     yield
     ops_class.sql_flush = original
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Rate limits live in the cache; every test starts with none used."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -1,0 +1,263 @@
+import base64
+import datetime
+import io
+import re
+
+import pytest
+import time_machine
+from django.core import mail
+from django.urls import reverse
+from PIL import Image
+
+from privacy.models import AuditEvent, DataRequest, RequestStatus
+from privacy.requests import due_date_for
+
+pytestmark = pytest.mark.django_db
+KINDS = ["access", "rectification", "objection", "anonymisation", "erasure"]
+
+
+def form_data(kind: str = "access", **overrides) -> dict:
+    data = {
+        "kind": kind,
+        "first_name": "Aino",
+        "last_name": "Mäkinen",
+        "email": "aino@example.fi",
+        "phone": "040 765 4321",
+        "street_address": "Ellintie 4",
+        "postal_code": "00100",
+        "city": "Helsinki",
+        "reply_language": "fi",
+        "signature_name": "Aino Mäkinen",
+        "declaration": "on",
+        "website": "",
+    }
+    if kind == "rectification":
+        data.update(
+            {
+                "rectification_what": "Sukunimi",
+                "rectification_correct": "Mäkelä",
+                "rectification_grounds": "Avioliitto",
+            }
+        )
+    if kind == "objection":
+        data["objection_purposes"] = ["listing", "direct_marketing"]
+    data.update(overrides)
+    return data
+
+
+def submit(client, language="fi", **kwargs):
+    with_callbacks = kwargs.pop("capture")
+    with with_callbacks(execute=True):
+        return client.post(f"/{language}/privacy/request/", form_data(**kwargs))
+
+
+def links(message) -> tuple[str, str]:
+    confirm = re.search(r"http://testserver(/\w\w/privacy/request/confirm/[\w-]+/)", message.body)
+    status = re.search(r"http://testserver(/\w\w/privacy/status/[\w-]+/)", message.body)
+    return confirm.group(1), status.group(1)
+
+
+@pytest.mark.parametrize("language", ["fi", "en"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_kind_submits_confirms_and_shows_its_status(
+    client, language, kind, django_capture_on_commit_callbacks
+):
+    """S16–S19: a signed request of every kind, in Finnish and English: submitted,
+    e-mailed in the reply language, confirmed from the link, status page with due date."""
+    response = submit(
+        client, language, kind=kind, reply_language=language, capture=django_capture_on_commit_callbacks
+    )
+    assert response.status_code == 302
+    request = DataRequest.objects.get()
+    assert request.kind == kind and request.status == RequestStatus.AWAITING_CONFIRMATION
+    assert re.fullmatch(r"KB-\d{4}-0001", request.reference)
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["aino@example.fi"]
+    message = mail.outbox[0]
+    assert request.reference in message.subject
+    assert ("Vahvista" in message.subject) == (language == "fi")
+    confirm_url, status_url = links(message)
+    assert response.url == status_url
+    # Opening the link shows a button; confirming signs the request.
+    assert client.get(confirm_url).status_code == 200
+    assert DataRequest.objects.get().status == RequestStatus.AWAITING_CONFIRMATION
+    client.post(confirm_url)
+    assert DataRequest.objects.get().status == RequestStatus.RECEIVED
+    page = client.get(status_url)
+    assert request.reference in page.text
+    assert request.due_date.strftime("%-d.%-m.%Y") in page.text
+    assert f'lang="{language}"' in page.text
+
+
+@pytest.mark.parametrize(
+    ("submitted", "due"),
+    [
+        (datetime.datetime(2027, 1, 31, 10, tzinfo=datetime.UTC), datetime.date(2027, 2, 28)),
+        (datetime.datetime(2028, 1, 31, 10, tzinfo=datetime.UTC), datetime.date(2028, 2, 29)),
+        (datetime.datetime(2026, 3, 31, 10, tzinfo=datetime.UTC), datetime.date(2026, 4, 30)),
+        (datetime.datetime(2026, 11, 24, 10, tzinfo=datetime.UTC), datetime.date(2026, 12, 24)),
+        # 23:30 UTC on 31 December is already 1 January in Helsinki.
+        (datetime.datetime(2026, 12, 31, 23, 30, tzinfo=datetime.UTC), datetime.date(2027, 2, 1)),
+    ],
+)
+def test_deadline_is_one_calendar_month_after_submission(
+    client, submitted, due, django_capture_on_commit_callbacks
+):
+    """S16: GDPR art. 12(3): one month from receipt, counted from submission."""
+    with time_machine.travel(submitted, tick=False):
+        submit(client, capture=django_capture_on_commit_callbacks)
+    assert DataRequest.objects.get().due_date == due
+
+
+def test_due_date_helper_handles_month_ends():
+    assert due_date_for(datetime.date(2026, 1, 31)) == datetime.date(2026, 2, 28)
+    assert due_date_for(datetime.date(2026, 5, 31), months=3) == datetime.date(2026, 8, 31)
+
+
+def test_confirmation_link_expires_after_seven_days(client, django_capture_on_commit_callbacks):
+    submit(client, capture=django_capture_on_commit_callbacks)
+    confirm_url, _ = links(mail.outbox[0])
+    with time_machine.travel(datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=8)):
+        response = client.post(confirm_url)
+        assert "vanhentunut" in response.text
+        assert DataRequest.objects.expired_unconfirmed().count() == 1
+    assert DataRequest.objects.get().status == RequestStatus.AWAITING_CONFIRMATION
+
+
+@pytest.mark.parametrize("language", ["fi", "en"])
+def test_requester_withdraws_from_the_status_page(client, language, django_capture_on_commit_callbacks):
+    """S16: the requester can withdraw; the event is on the timeline and in the audit log."""
+    submit(client, language, reply_language=language, capture=django_capture_on_commit_callbacks)
+    confirm_url, status_url = links(mail.outbox[0])
+    client.post(confirm_url)
+    client.post(status_url, {"action": "withdraw"})
+    request = DataRequest.objects.get()
+    assert request.status == RequestStatus.WITHDRAWN and request.closed_at
+    assert list(request.events.values_list("action", flat=True)) == [
+        "request_submitted",
+        "request_confirmed",
+        "request_status",
+    ]
+    assert (
+        AuditEvent.objects.filter(object_type="privacy.datarequest", actor_type="data_subject").count() == 3
+    )
+
+
+@pytest.mark.parametrize("language", ["fi", "en"])
+def test_staff_extend_the_deadline_with_a_reason_and_the_requester_is_told(
+    client, owner_client, language, django_capture_on_commit_callbacks
+):
+    """S16: art. 12(3): an extension needs a reason and is told to the requester."""
+    with time_machine.travel(datetime.datetime(2026, 1, 31, 10, tzinfo=datetime.UTC)):
+        submit(client, language, reply_language=language, capture=django_capture_on_commit_callbacks)
+        client.post(links(mail.outbox[0])[0])
+        request = DataRequest.objects.get()
+        url = reverse("admin:privacy_datarequest_extend", args=[request.pk])
+        owner_client.post(url, {"months": "2", "reason": ""})
+        assert DataRequest.objects.get().due_date == datetime.date(2026, 2, 28)
+        with django_capture_on_commit_callbacks(execute=True):
+            owner_client.post(url, {"months": "2", "reason": "Numerous requests"})
+    request = DataRequest.objects.get()
+    assert request.due_date == datetime.date(2026, 4, 28)
+    assert len(mail.outbox) == 2 and "Numerous requests" in mail.outbox[1].body
+    assert ("lisää aikaa" in mail.outbox[1].subject) == (language == "fi")
+    page = client.get(links(mail.outbox[0])[1])
+    assert "Numerous requests" in page.text and "28.4.2026" in page.text
+
+
+def test_request_without_typed_name_and_declaration_is_refused(client):
+    """S16: the typed name and the declaration are the signature."""
+    response = client.post("/en/privacy/request/", form_data(signature_name="", declaration=""))
+    assert response.status_code == 200
+    assert "Confirm the declaration to sign the request." in response.text
+    assert "This field is required." in response.text
+    assert not DataRequest.objects.exists()
+
+
+def test_rectification_and_objection_need_their_details(client):
+    """S17, S18: a rectification names what and why; an objection names purposes."""
+    response = client.post("/en/privacy/request/", form_data("rectification", rectification_grounds=""))
+    assert "names what is wrong" in response.text
+    response = client.post("/en/privacy/request/", form_data("objection", objection_purposes=[]))
+    assert "Tick at least one purpose" in response.text
+    assert not DataRequest.objects.exists()
+
+
+def png_data_url(width=300, height=100) -> str:
+    buffer = io.BytesIO()
+    Image.new("RGBA", (width, height), (0, 0, 0, 0)).save(buffer, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def test_drawn_signature_is_optional_stored_and_shown_to_staff_only(
+    client, owner_client, django_capture_on_commit_callbacks
+):
+    """S16: a drawn signature, when given, is visible to staff only."""
+    submit(client, drawn_signature=png_data_url(), capture=django_capture_on_commit_callbacks)
+    request = DataRequest.objects.get()
+    assert request.drawn_signature.startswith(b"\x89PNG")
+    status_page = client.get(links(mail.outbox[0])[1])
+    assert "data:image/png" not in status_page.text
+    admin_page = owner_client.get(reverse("admin:privacy_datarequest_change", args=[request.pk]))
+    assert "data:image/png;base64," in admin_page.text
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "data:image/png;base64,!!!",
+        "data:text/html;base64,PGI+",
+        "data:image/png;base64," + base64.b64encode(b"GIF89a").decode(),
+    ],
+)
+def test_broken_signature_image_gets_a_form_error(client, value):
+    response = client.post("/en/privacy/request/", form_data(drawn_signature=value))
+    assert response.status_code == 200 and "could not be read" in response.text
+    assert not DataRequest.objects.exists()
+
+
+def test_honeypot_refuses_a_bot_and_lets_a_person_through(client, django_capture_on_commit_callbacks):
+    response = client.post("/en/privacy/request/", form_data(website="http://spam.example"))
+    assert response.status_code == 200 and "Leave the last field empty" in response.text
+    assert not DataRequest.objects.exists()
+    assert submit(client, capture=django_capture_on_commit_callbacks).status_code == 302
+
+
+def test_rate_limit_refuses_a_flood_and_lets_another_address_through(
+    client, settings, django_capture_on_commit_callbacks
+):
+    settings.REQUEST_RATE_LIMIT = "3/h"
+    from django.core.cache import cache
+
+    cache.clear()
+    for _ in range(3):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert client.post("/fi/privacy/request/", form_data(), REMOTE_ADDR="10.1.1.1").status_code == 302
+    refused = client.post("/fi/privacy/request/", form_data(), REMOTE_ADDR="10.1.1.1")
+    assert refused.status_code == 429 and "Liian monta" in refused.text
+    assert DataRequest.objects.count() == 3
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post("/fi/privacy/request/", form_data(), REMOTE_ADDR="10.1.1.2").status_code == 302
+
+
+def test_request_is_stored_before_the_email_and_survives_a_mail_failure(
+    client, settings, django_capture_on_commit_callbacks
+):
+    """Nothing lost: the request is saved first; a failing mail server loses nothing."""
+    settings.EMAIL_BACKEND = "tests.privacy.test_requests.FailingBackend"
+    with pytest.raises(ConnectionRefusedError):
+        submit(client, capture=django_capture_on_commit_callbacks)
+    assert DataRequest.objects.count() == 1
+
+
+class FailingBackend:
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        raise ConnectionRefusedError("mail server down")
+
+
+def test_unknown_token_is_404_and_no_personal_data_in_urls(client):
+    assert client.get("/fi/privacy/status/not-a-token/").status_code == 404
+    assert client.get("/fi/privacy/status/" + "x" * 500 + "/").status_code == 404
+    assert client.get("/fi/privacy/request/confirm/nope/").status_code == 404
