@@ -1,0 +1,111 @@
+import datetime
+
+import pytest
+import time_machine
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from privacy.models import DataRequest, RequestStatus
+from privacy.requests import submit_request
+from tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def make_request(status=RequestStatus.RECEIVED, **fields) -> DataRequest:
+    base = {
+        "kind": "access",
+        "first_name": "Aino",
+        "last_name": "Mäkinen",
+        "email": "aino@example.fi",
+        "phone": "040 765 4321",
+        "street_address": "Ellintie 4",
+        "postal_code": "00100",
+        "city": "Helsinki",
+        "reply_language": "fi",
+        "signature_name": "Aino Mäkinen",
+        "declaration": True,
+    }
+    submitted = submit_request(fields={**base, **fields}, drawn_signature=None, site_url="http://testserver/")
+    DataRequest.objects.filter(pk=submitted.request.pk).update(status=status)
+    return DataRequest.objects.get(pk=submitted.request.pk)
+
+
+@pytest.mark.parametrize("rows", [10, 200])
+def test_inbox_queries_do_not_grow(owner_client, rows, django_assert_max_num_queries):
+    for _ in range(rows):
+        make_request()
+    with django_assert_max_num_queries(16):
+        response = owner_client.get(reverse("admin:privacy_datarequest_changelist"))
+    assert response.status_code == 200
+
+
+def test_overdue_requests_stand_out_and_are_counted_on_the_index(owner_client):
+    """S16: deadlines are first-class."""
+    with time_machine.travel(timezone.now() - datetime.timedelta(days=40)):
+        late = make_request()
+    make_request()
+    page = owner_client.get(reverse("admin:privacy_datarequest_changelist"))
+    assert 'class="overdue"' in page.text and late.reference in page.text
+    overdue = owner_client.get(reverse("admin:privacy_datarequest_changelist"), {"deadline": "overdue"})
+    assert list(overdue.context["cl"].result_list) == [late]
+    index = owner_client.get(reverse("admin:index"))
+    assert "2 avointa pyyntöä" in index.text and "1 myöhässä" in index.text
+
+
+def test_staff_verify_identity_link_customers_and_refuse_with_a_timeline(
+    owner_client, django_capture_on_commit_callbacks
+):
+    """S16: identity verification recorded with its method; matches suggested and linked;
+    a refusal needs a reason and is told to the requester."""
+    request = make_request()
+    match = CustomerFactory(email="AINO@example.fi")
+    CustomerFactory(email="other@example.fi")
+    change = reverse("admin:privacy_datarequest_change", args=[request.pk])
+    page = owner_client.get(change)
+    assert list(page.context["suggestions"]) == [match]
+
+    owner_client.post(
+        reverse("admin:privacy_datarequest_verify", args=[request.pk]), {"method": "other", "note": ""}
+    )
+    assert DataRequest.objects.get().identity_verified_at is None  # "other" needs a text
+    owner_client.post(
+        reverse("admin:privacy_datarequest_verify", args=[request.pk]),
+        {"method": "email_on_file", "note": ""},
+    )
+    owner_client.post(
+        reverse("admin:privacy_datarequest_link", args=[request.pk]), {"customers": [str(match.pk)]}
+    )
+    owner_client.post(reverse("admin:privacy_datarequest_refuse", args=[request.pk]), {"reason": ""})
+    assert DataRequest.objects.get().status == RequestStatus.IDENTITY_VERIFIED
+    with django_capture_on_commit_callbacks(execute=True):
+        owner_client.post(
+            reverse("admin:privacy_datarequest_refuse", args=[request.pk]),
+            {"reason": "Henkilöllisyys ei täsmää."},
+        )
+    request = DataRequest.objects.get()
+    assert request.status == RequestStatus.REFUSED and list(request.customers.all()) == [match]
+    assert request.identity_method == "email_on_file"
+    assert [e.action for e in request.events.all()] == [
+        "request_submitted",
+        "request_status",
+        "request_linked",
+        "request_status",
+    ]
+    assert "vastattu" in mail.outbox[-1].subject
+    page = owner_client.get(change)
+    assert "Aikajana" in page.text and "Henkilöllisyys ei täsmää." in page.text
+
+
+def test_workflow_views_refuse_get_and_other_staff_without_commitment(
+    client, staff_without_commitment, owner_client
+):
+    from tests.conftest import verified_client
+
+    request = make_request()
+    url = reverse("admin:privacy_datarequest_refuse", args=[request.pk])
+    assert owner_client.get(url).status_code == 405
+    other = verified_client(client, staff_without_commitment)
+    assert other.post(url, {"reason": "x"}).status_code == 403
+    assert other.get(reverse("admin:privacy_datarequest_changelist")).status_code == 403
