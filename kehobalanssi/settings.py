@@ -214,6 +214,9 @@ BOOKKEEPING_RETENTION_YEARS = env.int("BOOKKEEPING_RETENTION_YEARS", default=6)
 FINANCIAL_YEAR_END = env.str("FINANCIAL_YEAR_END", default="12-31")  # MM-DD
 # Customers with no activity for this long, and no hold, are anonymised by apply_retention.
 RETENTION_YEARS = env.int("RETENTION_YEARS", default=5)
+# Closed requests keep who asked this long (to show how a request was handled), then only
+# the reference, kind, dates and outcome remain.
+REQUEST_IDENTITY_RETENTION_DAYS = env.int("REQUEST_IDENTITY_RETENTION_DAYS", default=365)
 if BOOKKEEPING_RETENTION_YEARS < 6:
     raise ImproperlyConfigured("BOOKKEEPING_RETENTION_YEARS cannot be under the Accounting Act's 6.")
 if RETENTION_YEARS < 1:

@@ -11,20 +11,43 @@ import base64
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer, ObjectionPurpose
 
+from . import fulfilment
 from . import requests as ops
+from .access_report import report_json, report_pdf
 from .admin_audit import RegisterModelAdmin
+from .audit import record
 from .forms import ExtendForm, IdentityForm, ReasonForm
-from .models import ControllerDetails, DataRequest, RequestStatus
+from .models import AuditAction, ControllerDetails, DataRequest, RequestStatus
+from .rectification import (
+    RECTIFIABLE_FIELDS,
+    Recipient,
+    apply_rectification,
+    notification_letter_pdf,
+    refusal_certificate_pdf,
+)
+
+
+def _pdf_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -85,6 +108,14 @@ class DataRequestAdmin(RegisterModelAdmin):
             "refuse": self.refuse_view,
             "start": self.start_view,
             "complete": self.complete_view,
+            "preview": self.preview_view,
+            "release": self.release_view,
+            "objection": self.objection_view,
+            "anonymise": self.anonymise_view,
+            "erase": self.erase_view,
+            "rectify": self.rectify_view,
+            "letter": self.letter_view,
+            "certificate": self.certificate_view,
         }
         return [
             *(
@@ -115,6 +146,14 @@ class DataRequestAdmin(RegisterModelAdmin):
                     "refuse_form": ReasonForm(),
                     "complete_form": ReasonForm(),
                     "can_work": self.has_change_permission(request, obj),
+                    "refusable": fulfilment.refusable(obj),
+                    "erasure_plan": fulfilment.plan_erasure(obj)
+                    if obj.kind == "erasure" and obj.is_open
+                    else [],
+                    "rectifiable_fields": [
+                        (n, Customer._meta.get_field(n).verbose_name) for n in RECTIFIABLE_FIELDS
+                    ],
+                    "notify": request.session.get(f"notify-{obj.pk}", []),
                     "objection_labels": [str(ObjectionPurpose(p).label) for p in obj.objection_purposes],
                 }
             )
@@ -194,6 +233,102 @@ class DataRequestAdmin(RegisterModelAdmin):
             ReasonForm,
             lambda o, d: ops.complete_request(request=o, outcome=d["reason"], actor=request.user),
         )
+
+    # -- fulfilment (S16-S19) -------------------------------------------------
+    def preview_view(self, request, pk):
+        obj = get_object_or_404(DataRequest, pk=pk)
+        if not self.has_view_permission(request, obj):
+            raise PermissionDenied
+        report = fulfilment.report_for_request(obj)
+        record(action=AuditAction.VIEW, actor=request.user, obj=obj, fields=["access_report"])
+        if request.GET.get("format") == "json":
+            return HttpResponse(report_json(report), content_type="application/json")
+        return _pdf_response(report_pdf(report), f"{obj.reference}.pdf")
+
+    def release_view(self, request, pk):
+        return self._step(
+            request, pk, None, lambda o, d: fulfilment.release_access_report(request=o, actor=request.user)
+        )
+
+    def objection_view(self, request, pk):
+        return self._step(
+            request, pk, None, lambda o, d: fulfilment.fulfil_objection(request=o, actor=request.user)
+        )
+
+    def anonymise_view(self, request, pk):
+        return self._step(
+            request, pk, None, lambda o, d: fulfilment.fulfil_anonymisation(request=o, actor=request.user)
+        )
+
+    def erase_view(self, request, pk):
+        def run(obj, data):
+            if request.POST.get("confirm_reference", "").strip() != obj.reference:
+                raise ops.RequestStateError("type the reference")
+            outcomes = fulfilment.fulfil_erasure(request=obj, actor=request.user)
+            if any(o.blocked for o in outcomes):
+                raise ops.RequestStateError("blocked")
+
+        return self._step(request, pk, None, run)
+
+    def rectify_view(self, request, pk):
+        def run(obj, data):
+            customer = obj.customers.filter(pk=request.POST.get("customer")).first()
+            if customer is None or not obj.is_open:
+                raise ops.RequestStateError("customer")
+            changes = {n: request.POST[n] for n in RECTIFIABLE_FIELDS if request.POST.get(n, "").strip()}
+            outcome = apply_rectification(customer=customer, changes=changes, actor=request.user)
+            if not outcome.applied:
+                for errors in outcome.errors.values():
+                    messages.error(request, " ".join(errors))
+                raise ops.RequestStateError("invalid")
+            request.session[f"notify-{obj.pk}"] = [
+                {
+                    "customer": customer.pk,
+                    "kind": r.kind,
+                    "name": r.name,
+                    "category": r.category,
+                    "fields": outcome.changed_fields,
+                }
+                for r in outcome.notify
+            ]
+
+        return self._step(request, pk, None, run)
+
+    def letter_view(self, request, pk):
+        obj = get_object_or_404(DataRequest, pk=pk)
+        if not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        notify = request.session.get(f"notify-{obj.pk}", [])
+        index = int(request.GET.get("n", "-1")) if request.GET.get("n", "").isdigit() else -1
+        if not 0 <= index < len(notify):
+            raise Http404
+        item = notify[index]
+        customer = get_object_or_404(Customer, pk=item["customer"])
+        pdf = notification_letter_pdf(
+            recipient=Recipient(item["kind"], item["name"], item["category"]),
+            customer=customer,
+            changed_fields=item["fields"],
+            rectified_on=timezone.localdate(),
+            controller=ControllerDetails.load().as_letterhead(),
+            language=get_language(),
+        )
+        return _pdf_response(pdf, f"{obj.reference}-notice-{index + 1}.pdf")
+
+    def certificate_view(self, request, pk):
+        obj = get_object_or_404(DataRequest, pk=pk, kind="rectification", status="refused")
+        if not self.has_view_permission(request, obj):
+            raise PermissionDenied
+        requested = "\n".join([obj.rectification_what, obj.rectification_correct, obj.rectification_grounds])
+        pdf = refusal_certificate_pdf(
+            reference=obj.reference,
+            requester_name=obj.full_name,
+            requested=requested,
+            reasons=obj.refusal_reason,
+            received_on=timezone.localdate(obj.submitted_at),
+            controller=ControllerDetails.load().as_letterhead(),
+            language=obj.reply_language,
+        )
+        return _pdf_response(pdf, f"{obj.reference}-certificate.pdf")
 
 
 @admin.register(ControllerDetails)

@@ -38,7 +38,7 @@ from .holds import (
     first_voucher_date_still_held,
     voucher_kept_until,
 )
-from .models import AuditAction, ContactSuppression
+from .models import CLOSED_STATUSES, AuditAction, ContactSuppression
 
 KEPT_LABELS = {
     "orders": gettext_lazy("orders, detached from the person"),
@@ -110,7 +110,7 @@ def erase_customer(
     outcome = ErasureOutcome(customer_id=customer.pk, dry_run=dry_run)
     try:
         with transaction.atomic():
-            _erase(customer, outcome, suppress_contact=suppress_contact)
+            _erase(customer, outcome, suppress_contact=suppress_contact, request=request)
             if outcome.blocked or dry_run:
                 raise _DryRun
             record(
@@ -128,7 +128,7 @@ def erase_customer(
     return outcome
 
 
-def _erase(customer: Customer, outcome: ErasureOutcome, *, suppress_contact: bool) -> None:
+def _erase(customer: Customer, outcome: ErasureOutcome, *, suppress_contact: bool, request=None) -> None:
     statuses = set(customer.orders.unsettled().values_list("invoice_status", flat=True))
     if InvoiceStatus.OPEN in statuses:
         outcome.blocked_by.append(str(OPEN_INVOICE_HOLD))
@@ -157,6 +157,15 @@ def _erase(customer: Customer, outcome: ErasureOutcome, *, suppress_contact: boo
     outcome.anonymised["disclosures"] = Disclosure.objects.filter(customer=customer).update(
         customer=None, data_disclosed=""
     )
+    # The person's other closed requests keep reference, kind and dates; who asked goes.
+    from .requests import erase_identity
+
+    closed = customer.requests.filter(status__in=CLOSED_STATUSES, identity_erased_at__isnull=True)
+    if request is not None:
+        closed = closed.exclude(pk=request.pk)
+    for old_request in closed:
+        erase_identity(old_request)
+    outcome.deleted["request_identities"] = len(closed)
     outcome.deleted["admin_history"] = LogEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(Customer), object_id=str(customer.pk)
     ).delete()[0]

@@ -216,8 +216,13 @@ def extend_deadline(*, request: DataRequest, months: int, reason: str, actor, si
 
 @transaction.atomic
 def refuse_request(*, request: DataRequest, reason: str, actor) -> DataRequest:
-    """A refusal states the reasons and the right to complain (art. 12(4))."""
+    """A refusal states the reasons and the right to complain (art. 12(4)). An objection
+    to direct marketing cannot be refused (art. 21(3))."""
+    from .fulfilment import refusable
+
     _require_open(request)
+    if not refusable(request):
+        raise RequestStateError("objection to direct marketing")
     if not reason.strip():
         raise RequestStateError("reason")
     request = _set_status(request, RequestStatus.REFUSED, actor=actor, refusal_reason=reason.strip())

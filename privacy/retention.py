@@ -17,7 +17,8 @@ from customers.models import Customer
 
 from .anonymisation import anonymise_customers
 from .audit import record
-from .models import AuditAction
+from .models import CLOSED_STATUSES, AuditAction, DataRequest
+from .requests import erase_identity
 
 
 @dataclass(frozen=True)
@@ -25,9 +26,16 @@ class RetentionOutcome:
     dry_run: bool
     customers_anonymised: int
     customers_held: int
+    unconfirmed_requests_deleted: int
+    request_identities_cleared: int
 
     def as_counts(self) -> dict[str, int]:
-        return {"customers_anonymised": self.customers_anonymised, "customers_held": self.customers_held}
+        return {
+            "customers_anonymised": self.customers_anonymised,
+            "customers_held": self.customers_held,
+            "unconfirmed_requests_deleted": self.unconfirmed_requests_deleted,
+            "request_identities_cleared": self.request_identities_cleared,
+        }
 
 
 def years_before(moment: datetime.datetime, years: int) -> datetime.datetime:
@@ -48,15 +56,28 @@ def apply_retention(*, dry_run: bool = False) -> RetentionOutcome:
     1. find customers inactive for RETENTION_YEARS and not yet anonymised;
     2. leave out those with an open invoice or debt collection (legal claim);
     3. anonymise the rest (privacy.anonymisation);
-    4. write one audit event with the counts (not on a dry run).
+    4. delete requests never confirmed within 7 days, with their signatures;
+    5. clear who asked (identity fields, signature, released report) from requests
+       closed more than REQUEST_IDENTITY_RETENTION_DAYS ago;
+    6. write one audit event with the counts (not on a dry run).
     """
     inactive = inactive_customers()
     held = inactive.with_open_invoices()
     expired = inactive.exclude(pk__in=held.values("pk"))
     held_count = held.count()
+    unconfirmed = DataRequest.objects.expired_unconfirmed()
+    closed_before = timezone.now() - datetime.timedelta(days=settings.REQUEST_IDENTITY_RETENTION_DAYS)
+    old_closed = DataRequest.objects.filter(
+        status__in=CLOSED_STATUSES, closed_at__lt=closed_before, identity_erased_at__isnull=True
+    )
     if dry_run:
-        return RetentionOutcome(True, expired.count(), held_count)
+        return RetentionOutcome(True, expired.count(), held_count, unconfirmed.count(), old_closed.count())
     anonymised = anonymise_customers(expired, audit=False).customers
-    outcome = RetentionOutcome(False, anonymised, held_count)
+    deleted = unconfirmed.delete()[1].get("privacy.DataRequest", 0)
+    cleared = 0
+    for data_request in old_closed:
+        erase_identity(data_request)
+        cleared += 1
+    outcome = RetentionOutcome(False, anonymised, held_count, deleted, cleared)
     record(action=AuditAction.RETENTION_RUN, object_type="customers.customer", counts=outcome.as_counts())
     return outcome

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from . import views
 
@@ -10,4 +10,7 @@ urlpatterns = [
     path("privacy/request/", views.request_form, name="request"),
     path("privacy/request/confirm/<str:token>/", views.confirm, name="confirm"),
     path("privacy/status/<str:token>/", views.status, name="status"),
+    re_path(
+        r"^privacy/status/(?P<token>[\w-]+)/report\.(?P<fmt>pdf|json)$", views.report_download, name="report"
+    ),
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -9,7 +11,9 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import is_ratelimited
 
+from .access_report import report_pdf
 from .forms import DataRequestForm
+from .fulfilment import record_download, released_report
 from .models import RequestStatus
 from .requests import (
     RequestStateError,
@@ -114,5 +118,24 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
             "data_request": data_request,
             "token": token,
             "awaiting": data_request.status == RequestStatus.AWAITING_CONFIRMATION,
+            "report_available": released_report(data_request) is not None,
         },
     )
+
+
+def report_download(request: HttpRequest, token: str, fmt: str) -> HttpResponse:
+    """The released access report, from the status page; every download is audited."""
+    data_request = _by_token(find_by_status_token, token)
+    report = released_report(data_request)
+    if report is None:
+        raise Http404
+    record_download(data_request, fmt)
+    if fmt == "json":
+        response = HttpResponse(
+            json.dumps(report, ensure_ascii=False, indent=2), content_type="application/json; charset=utf-8"
+        )
+    else:
+        response = HttpResponse(report_pdf(report), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{data_request.reference}-access-report.{fmt}"'
+    response["Cache-Control"] = "no-store"
+    return response

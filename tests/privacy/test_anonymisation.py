@@ -105,3 +105,27 @@ def test_retention_anonymises_inactive_customers_without_holds(capsys):
     call_command("apply_retention")  # daily runs are safe
     assert "customers anonymised: 0" in capsys.readouterr().out
     assert Order.objects.count() == 1
+
+
+def test_retention_deletes_unconfirmed_requests_and_clears_old_identities(capsys):
+    """S19: expired unconfirmed requests go with their signatures; closed requests lose
+    who asked after their retention."""
+    from privacy.models import DataRequest
+    from tests.privacy.test_inbox import make_request
+
+    now = timezone.now()
+    with time_machine.travel(now - datetime.timedelta(days=10)):
+        make_request(status="awaiting_confirmation")
+    fresh = make_request(status="awaiting_confirmation")
+    closed = make_request(status="completed")
+    DataRequest.objects.filter(pk=closed.pk).update(closed_at=now - datetime.timedelta(days=400))
+    recent = make_request(status="completed")
+    DataRequest.objects.filter(pk=recent.pk).update(closed_at=now - datetime.timedelta(days=3))
+
+    call_command("apply_retention")
+    out = capsys.readouterr().out
+    assert "unconfirmed requests deleted: 1" in out and "request identities cleared: 1" in out
+    assert set(DataRequest.objects.values_list("pk", flat=True)) == {fresh.pk, closed.pk, recent.pk}
+    closed.refresh_from_db()
+    recent.refresh_from_db()
+    assert closed.identity_erased_at and closed.first_name == "" and recent.first_name == "Aino"

@@ -14,7 +14,8 @@ from privacy import erasure
 from privacy.erasure import email_hash, erase_customer
 from privacy.finder import find_personal_data
 from privacy.holds import first_voucher_date_still_held, voucher_kept_until
-from privacy.models import AuditEvent, ContactSuppression
+from privacy.models import AuditEvent, ContactSuppression, DataRequest
+from privacy.requests import complete_request, confirm_request, submit_request
 from tests.factories import (
     CustomerFactory,
     DisclosureFactory,
@@ -50,6 +51,27 @@ def person(today, owner):
     EmailMarketingConsentFactory(customer=customer)
     DisclosureFactory(customer=customer, data_disclosed="Kerttu Poistettava, open invoice")
     LogEntry.objects.log_actions(owner.pk, [customer], CHANGE, change_message="[]")
+    # An earlier, completed access request by the same person.
+    old = submit_request(
+        fields={
+            "kind": "access",
+            "first_name": "Kerttu",
+            "last_name": "Poistettava",
+            "email": "kerttu.poistettava@example.fi",
+            "phone": "040 111 2233",
+            "street_address": "Unohduksenkatu 13 B 7",
+            "postal_code": "00100",
+            "city": "Helsinki",
+            "reply_language": "fi",
+            "signature_name": "Kerttu Poistettava",
+            "declaration": True,
+        },
+        drawn_signature=b"\x89PNG fake",
+        site_url="http://testserver/",
+    ).request
+    old.customers.add(customer)
+    old = confirm_request(request=old)
+    complete_request(request=old, outcome="Raportti toimitettu.", actor=owner)
     return customer
 
 
@@ -100,7 +122,16 @@ def test_erasure_leaves_no_copy_of_the_person_anywhere(person, owner):
     assert kept.customer is None and kept.description == ""
     assert kept.ordered_on == datetime.date(2024, 3, 1)
     assert [(k.count, k.until) for k in outcome.kept] == [(1, datetime.date(2030, 12, 31))]
-    assert outcome.deleted == {"orders": 1, "objections": 1, "consents": 1, "admin_history": 1, "customer": 1}
+    assert outcome.deleted == {
+        "orders": 1,
+        "objections": 1,
+        "consents": 1,
+        "admin_history": 1,
+        "request_identities": 1,
+        "customer": 1,
+    }
+    old = DataRequest.objects.get()
+    assert old.identity_erased_at and old.drawn_signature is None and old.reference
     assert not Customer.objects.exists() and not MarketingObjection.objects.exists()
     assert Disclosure.objects.get().customer is None
     event = AuditEvent.objects.get(action="erased")

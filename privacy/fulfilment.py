@@ -1,0 +1,169 @@
+"""Fulfilling each kind of request (S16–S19), called from the request's admin page.
+
+Every function checks the request is open and linked, does the work through
+the operation modules (access_report, rectification, objection, anonymisation,
+erasure), closes the request with an outcome the requester reads on the status
+page, and returns what happened.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from customers.models import Channel, ObjectionPurpose
+
+from . import requests as ops
+from .access_report import build_access_report, report_json
+from .anonymisation import anonymise_customers
+from .audit import record
+from .erasure import ErasureOutcome, erase_customer
+from .models import (
+    ActorType,
+    AuditAction,
+    ControllerDetails,
+    DataRequest,
+    RequestKind,
+)
+from .objection import record_objections
+
+REPORT_DOWNLOAD_DAYS = 30
+# Art. 21(3): an objection to direct marketing is absolute; these purposes are its forms.
+DIRECT_MARKETING_PURPOSES = {
+    ObjectionPurpose.LISTING,
+    ObjectionPurpose.DIRECT_ADVERTISING,
+    ObjectionPurpose.DISTANCE_SELLING,
+    ObjectionPurpose.DIRECT_MARKETING,
+}
+
+
+def _require(request: DataRequest, kind: str) -> None:
+    if request.kind != kind or not request.is_open:
+        raise ops.RequestStateError("kind or status")
+    if not request.customers.exists():
+        raise ops.RequestStateError("no customer linked")
+
+
+def report_for_request(request: DataRequest) -> dict:
+    """The access report of every customer linked to the request, in its reply language."""
+    customers = list(request.customers.values_list("pk", flat=True))
+    report = build_access_report(
+        customers, language=request.reply_language, controller=ControllerDetails.load().as_letterhead()
+    )
+    with translation.override(request.reply_language):
+        report["requests"] = [
+            {
+                "reference": r.reference,
+                "kind": r.kind,
+                "kind_label": str(r.get_kind_display()),
+                "received_at": r.submitted_at,
+                "status": r.status,
+                "status_label": str(r.get_status_display()),
+            }
+            for r in DataRequest.objects.filter(customers__in=customers).distinct().order_by("submitted_at")
+        ]
+    return report
+
+
+@transaction.atomic
+def release_access_report(*, request: DataRequest, actor) -> DataRequest:
+    """Freeze the report staff previewed and let the requester download it."""
+    _require(request, RequestKind.ACCESS)
+    request.report_json = report_json(report_for_request(request)).decode()
+    request.report_released_at = timezone.now()
+    request.report_expires_at = timezone.now() + datetime.timedelta(days=REPORT_DOWNLOAD_DAYS)
+    request.save(update_fields=["report_json", "report_released_at", "report_expires_at"])
+    record(action=AuditAction.REPORT_RELEASED, actor=actor, obj=request)
+    with translation.override(request.reply_language):
+        outcome = _(
+            "Your access report is ready: download it on this page as a PDF and as "
+            "machine-readable JSON until %(date)s."
+        ) % {"date": timezone.localtime(request.report_expires_at).strftime("%-d.%-m.%Y")}
+    return ops.complete_request(request=request, outcome=outcome, actor=actor)
+
+
+def released_report(request: DataRequest) -> dict | None:
+    if not request.report_json or not request.report_expires_at:
+        return None
+    if request.report_expires_at < timezone.now():
+        return None
+    return json.loads(request.report_json)
+
+
+def record_download(request: DataRequest, fmt: str) -> None:
+    record(action=AuditAction.REPORT_DOWNLOADED, actor_type=ActorType.DATA_SUBJECT, obj=request, fields=[fmt])
+
+
+def refusable(request: DataRequest) -> bool:
+    """An objection to direct marketing cannot be refused (art. 21(3))."""
+    return not (
+        request.kind == RequestKind.OBJECTION and DIRECT_MARKETING_PURPOSES & set(request.objection_purposes)
+    )
+
+
+@transaction.atomic
+def fulfil_objection(*, request: DataRequest, actor) -> DataRequest:
+    _require(request, RequestKind.OBJECTION)
+    recorded = 0
+    for customer in request.customers.all():
+        recorded += len(
+            record_objections(
+                customer=customer,
+                purposes=request.objection_purposes,
+                channel=Channel.WEB_FORM,
+                actor=actor,
+                received_at=request.submitted_at,
+            ).recorded
+        )
+    with translation.override(request.reply_language):
+        labels = ", ".join(str(ObjectionPurpose(p).label) for p in request.objection_purposes)
+        outcome = _("Your objection is recorded and in force: %(purposes)s.") % {"purposes": labels}
+    return ops.complete_request(request=request, outcome=outcome, actor=actor)
+
+
+@transaction.atomic
+def fulfil_anonymisation(*, request: DataRequest, actor) -> DataRequest:
+    _require(request, RequestKind.ANONYMISATION)
+    anonymise_customers(request.customers.all(), actor=actor)
+    with translation.override(request.reply_language):
+        outcome = _(
+            "Your data in the customer register has been anonymised: names, contact "
+            "details and the exact birth date are gone for good. Orders remain for "
+            "bookkeeping and statistics without anything that identifies you."
+        )
+    request = ops.complete_request(request=request, outcome=outcome, actor=actor)
+    ops.erase_identity(request)
+    return request
+
+
+def plan_erasure(request: DataRequest) -> list[ErasureOutcome]:
+    return [erase_customer(c, actor=None, request=request, dry_run=True) for c in request.customers.all()]
+
+
+@transaction.atomic
+def fulfil_erasure(*, request: DataRequest, actor) -> list[ErasureOutcome]:
+    """Erase every linked customer, or nothing when a hold blocks any of them."""
+    _require(request, RequestKind.ERASURE)
+    customers = list(request.customers.all())
+    plans = [erase_customer(c, actor=actor, request=request, dry_run=True) for c in customers]
+    if any(p.blocked for p in plans):
+        return plans
+    outcomes = [erase_customer(c, actor=actor, request=request) for c in customers]
+    with translation.override(request.reply_language):
+        kept = [
+            _("%(count)s order(s) kept until %(date)s under the Accounting Act, with no link to you")
+            % {"count": k.count, "date": k.until.strftime("%-d.%-m.%Y")}
+            for o in outcomes
+            for k in o.kept
+            if k.until
+        ]
+        outcome = _("Your data has been erased from the customer register.")
+        if kept:
+            outcome += " " + _("Kept:") + " " + "; ".join(kept) + "."
+    request = ops.complete_request(request=request, outcome=outcome, actor=actor)
+    ops.erase_identity(request)
+    return outcomes
