@@ -1,0 +1,154 @@
+import io
+import json
+
+import pytest
+from django.urls import reverse
+from pypdf import PdfReader
+
+from customers.models import Customer, MarketingObjection
+from privacy.finder import find_personal_data
+from privacy.models import AuditEvent, DataRequest, RequestStatus
+from tests.factories import CustomerFactory, DisclosureFactory, OrderFactory
+from tests.privacy.test_inbox import make_request
+
+pytestmark = pytest.mark.django_db
+
+
+def url(name: str, request: DataRequest) -> str:
+    return reverse(f"admin:privacy_datarequest_{name}", args=[request.pk])
+
+
+def pdf_text(content: bytes) -> str:
+    return "".join(p.extract_text() for p in PdfReader(io.BytesIO(content)).pages)
+
+
+@pytest.fixture
+def aino():
+    return CustomerFactory(
+        first_name="Aino", last_name="Mäkinen", email="aino@example.fi", street_address="Asiakaskatu 5"
+    )
+
+
+def test_access_report_is_previewed_released_and_downloaded(client, owner_client, aino):
+    """S16: staff preview, then release; the requester downloads PDF and JSON from the
+    status page; each download is in the audit log."""
+    from privacy.requests import submit_request
+
+    submitted = submit_request(
+        fields={
+            "kind": "access",
+            "first_name": "Aino",
+            "last_name": "Mäkinen",
+            "email": "aino@example.fi",
+            "reply_language": "en",
+            "signature_name": "Aino Mäkinen",
+            "declaration": True,
+        },
+        drawn_signature=None,
+        site_url="http://testserver/",
+    )
+    request = submitted.request
+    DataRequest.objects.filter(pk=request.pk).update(status=RequestStatus.RECEIVED)
+    OrderFactory(customer=aino, order_number="ACC-1")
+    owner_client.post(url("link", request), {"customers": [str(aino.pk)]})
+    preview = owner_client.get(url("preview", request))
+    assert preview["Content-Type"] == "application/pdf" and "ACC-1" in pdf_text(preview.content)
+    status_url = f"/en/privacy/status/{submitted.status_token}/"
+    assert "Report (PDF)" not in client.get(status_url).text
+
+    owner_client.post(url("release", request))
+    request.refresh_from_db()
+    assert request.status == RequestStatus.COMPLETED and request.report_released_at
+    page = client.get(status_url)
+    assert "Report (PDF)" in page.text and "download it on this page" in page.text
+    pdf = client.get(f"/en/privacy/status/{submitted.status_token}/report.pdf")
+    assert "Mäkinen" in pdf_text(pdf.content) and "Access report" in pdf_text(pdf.content)
+    data = json.loads(client.get(f"/en/privacy/status/{submitted.status_token}/report.json").content)
+    assert data["data_subjects"][0]["orders"][0]["order_number"] == "ACC-1"
+    assert data["requests"][0]["reference"] == request.reference
+    downloads = AuditEvent.objects.filter(action="report_downloaded", actor_type="data_subject")
+    assert sorted(e.fields[0] for e in downloads) == ["json", "pdf"]
+    assert client.get(f"/en/privacy/status/{submitted.status_token}/report.exe").status_code == 404
+
+
+def test_objection_to_direct_marketing_cannot_be_refused_and_is_recorded_at_once(owner_client, aino):
+    """S17: art. 21(3): completing records every purpose; refusing is not possible."""
+    request = make_request(kind="objection", objection_purposes=["listing", "direct_marketing"])
+    owner_client.post(url("link", request), {"customers": [str(aino.pk)]})
+    owner_client.post(url("refuse", request), {"reason": "Ei käy."})
+    assert DataRequest.objects.get().status == RequestStatus.RECEIVED
+    owner_client.post(url("objection", request))
+    assert set(MarketingObjection.objects.in_force().values_list("purpose", flat=True)) == {
+        "listing",
+        "direct_marketing",
+    }
+    assert DataRequest.objects.get().status == RequestStatus.COMPLETED
+    assert not Customer.objects.contactable("direct_marketing").exists()
+
+
+def test_erasure_request_is_blocked_by_an_open_invoice_then_completed(owner_client, aino):
+    """S11, S19: an open invoice blocks erasure with the reason; once paid, erasure runs
+    after the reference is typed, and nothing of the person remains."""
+    invoice = OrderFactory(customer=aino, invoice_status="open")
+    request = make_request(kind="erasure")
+    owner_client.post(url("link", request), {"customers": [str(aino.pk)]})
+    page = owner_client.get(url("change", request))
+    assert "Avoin lasku" in page.text
+    owner_client.post(url("erase", request), {"confirm_reference": request.reference})
+    assert Customer.objects.filter(pk=aino.pk).exists()
+    assert DataRequest.objects.get().status == RequestStatus.RECEIVED
+
+    invoice.invoice_status = "paid"
+    invoice.save()
+    owner_client.post(url("erase", request), {"confirm_reference": "KB-wrong"})
+    assert Customer.objects.filter(pk=aino.pk).exists()
+    owner_client.post(url("erase", request), {"confirm_reference": request.reference})
+    request.refresh_from_db()
+    assert not Customer.objects.filter(pk=aino.pk).exists()
+    assert request.status == RequestStatus.COMPLETED and request.identity_erased_at
+    assert "poistettu" in request.outcome
+    for value in ["Mäkinen", "aino@example.fi", "Asiakaskatu"]:
+        assert find_personal_data(value) == [], value
+
+
+def test_rectification_is_applied_and_recipients_get_letters(owner_client, aino):
+    """S18: the correction is applied and the source and recipients are listed, each with
+    a notification letter."""
+    DisclosureFactory(customer=aino, recipient="Perintä Oy")
+    request = make_request(
+        kind="rectification",
+        rectification_what="Sukunimi",
+        rectification_correct="Mäkelä",
+        rectification_grounds="Avioliitto",
+    )
+    owner_client.post(url("link", request), {"customers": [str(aino.pk)]})
+    owner_client.post(url("rectify", request), {"customer": str(aino.pk), "last_name": "Mäkelä"})
+    assert Customer.objects.get(pk=aino.pk).last_name == "Mäkelä"
+    page = owner_client.get(url("change", request))
+    assert "Perintä Oy" in page.text
+    letter = owner_client.get(url("letter", request) + "?n=1")
+    assert "Mäkelä" in pdf_text(letter.content)
+    assert owner_client.get(url("letter", request) + "?n=9").status_code == 404
+
+
+def test_refused_rectification_gets_a_certificate(owner_client, aino):
+    """S18: a refusal produces the written certificate with reasons and the Ombudsman."""
+    request = make_request(
+        kind="rectification",
+        rectification_what="Syntymäaika",
+        rectification_correct="1.1.1990",
+        rectification_grounds="Muistan",
+    )
+    owner_client.post(url("refuse", request), {"reason": "Tieto on oikein."})
+    text = pdf_text(owner_client.get(url("certificate", request)).content)
+    assert "Tieto on oikein." in text and "tietosuojavaltuutetun" in text.lower()
+
+
+def test_anonymisation_request_anonymises_the_linked_customer(owner_client, aino):
+    """S19: anonymisation on request."""
+    request = make_request(kind="anonymisation")
+    owner_client.post(url("link", request), {"customers": [str(aino.pk)]})
+    owner_client.post(url("anonymise", request))
+    aino.refresh_from_db()
+    assert aino.anonymised_at and aino.last_name == ""
+    assert DataRequest.objects.get().status == RequestStatus.COMPLETED
