@@ -6,14 +6,17 @@ import phonenumbers
 from django.contrib import admin
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportMixin
 
 from privacy.admin_audit import RegisterModelAdmin
 
 from .changes import record_change
 from .forms import CustomerAdminForm
+from .import_admin import CustomerImportMixin, banlist_view
+from .label_views import labels_view
 from .models import (
     AGE_BAND_LIMITS,
     AgeBand,
@@ -137,7 +140,7 @@ def phone_search_term(term: str) -> str | None:
 
 
 @admin.register(Customer)
-class CustomerAdmin(RecordedByMixin, RegisterModelAdmin):
+class CustomerAdmin(CustomerImportMixin, ImportMixin, RecordedByMixin, RegisterModelAdmin):
     audit_views = True  # opening a customer's page is in the audit log
     list_display = [
         "full_name_link",
@@ -194,6 +197,21 @@ class CustomerAdmin(RecordedByMixin, RegisterModelAdmin):
     @admin.display(description=_("age band"))
     def age_band(self, obj: Customer) -> str:
         return obj.age_band or "–"
+
+    def get_urls(self):
+        return [
+            path(
+                "labels/",
+                self.admin_site.admin_view(lambda r: labels_view(self, r)),
+                name="customers_customer_labels",
+            ),
+            path(
+                "ban-list/",
+                self.admin_site.admin_view(lambda r: banlist_view(self, r)),
+                name="customers_customer_banlist",
+            ),
+            *super().get_urls(),
+        ]
 
     def get_search_results(self, request, queryset, search_term):
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)

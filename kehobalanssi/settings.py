@@ -230,6 +230,19 @@ RATELIMIT_VIEW = "privacy.views.rate_limited"
 ANALYTICS_ID = env.str("ANALYTICS_ID", default="")
 SITE_URL = env.str("SITE_URL", default="")  # e.g. https://rekisteri.kehobalanssi.fi, for e-mail links
 
+# Mailing labels (S6): A4, 3 x 8 labels of 70 x 37 mm unless set otherwise.
+LABEL_SHEET = {
+    "columns": env.int("LABEL_COLUMNS", default=3),
+    "rows": env.int("LABEL_ROWS", default=8),
+    "width_mm": env.float("LABEL_WIDTH_MM", default=70.0),
+    "height_mm": env.float("LABEL_HEIGHT_MM", default=37.0),
+    "padding_mm": 5.0,
+    "font_size": 9,
+}
+LABEL_FONT = env.str("LABEL_FONT", default="/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+# Imports larger than this are refused before they are read.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 

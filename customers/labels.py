@@ -1,0 +1,224 @@
+"""Mailing labels for addressed direct mail (privacy notice S6, S17).
+
+Who is on a label sheet is decided in one place, `label_selection`: never
+anyone who objected to publication in lists or to direct advertising, never
+an anonymised customer, never an incomplete address. CSV and XLSX go through
+django-import-export's Resource with every cell escaped against formula
+injection; the PDF label sheet is drawn with reportlab. All formats stream:
+memory does not grow with the number of customers.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from import_export import fields, resources
+
+from .models import Customer, ObjectionPurpose, Order
+
+LABEL_PURPOSES = (ObjectionPurpose.LISTING, ObjectionPurpose.DIRECT_ADVERTISING)
+# OWASP CSV injection: a cell starting with one of these is read as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+CHUNK = 2000
+
+
+def escape_cell(value) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+@dataclass(frozen=True)
+class LabelFilters:
+    postal_code_from: str = ""
+    postal_code_to: str = ""
+    city: str = ""
+    last_purchase_since: datetime.date | None = None
+    organisation_id: int | None = None
+
+
+@dataclass(frozen=True)
+class LabelSelection:
+    customers: QuerySet
+    left_out_objection: int
+    left_out_anonymised: int
+    left_out_incomplete: int
+
+    def counts(self, included: int) -> dict[str, int]:
+        return {
+            "rows": included,
+            "left_out_objection": self.left_out_objection,
+            "left_out_anonymised": self.left_out_anonymised,
+            "left_out_incomplete": self.left_out_incomplete,
+        }
+
+
+INCOMPLETE = Q(street_address="") | Q(postal_code="") | Q(city="")
+
+
+def _filtered(filters: LabelFilters) -> QuerySet:
+    qs = Customer.objects.all()
+    if filters.postal_code_from:
+        qs = qs.filter(postal_code__gte=filters.postal_code_from)
+    if filters.postal_code_to:
+        qs = qs.filter(postal_code__lte=filters.postal_code_to)
+    if filters.city:
+        qs = qs.filter(city__iexact=filters.city)
+    if filters.organisation_id:
+        qs = qs.filter(organisation_id=filters.organisation_id)
+    if filters.last_purchase_since:
+        recent = Order.objects.filter(customer=OuterRef("pk"), ordered_on__gte=filters.last_purchase_since)
+        qs = qs.filter(Exists(recent))
+    return qs
+
+
+def label_selection(filters: LabelFilters, *, with_counts: bool = True) -> LabelSelection:
+    """Who gets a label, and how many were left out and why (counts only)."""
+    base = _filtered(filters)
+    included = (
+        base.contactable(*LABEL_PURPOSES)
+        .exclude(INCOMPLETE)
+        .select_related("organisation")
+        .order_by("postal_code", "last_name", "pk")
+    )
+    if not with_counts:
+        return LabelSelection(included, 0, 0, 0)
+    return LabelSelection(
+        included,
+        left_out_objection=base.not_anonymised().objecting_to(*LABEL_PURPOSES).count(),
+        left_out_anonymised=base.filter(anonymised_at__isnull=False).count(),
+        left_out_incomplete=base.contactable(*LABEL_PURPOSES).filter(INCOMPLETE).count(),
+    )
+
+
+class LabelResource(resources.ModelResource):
+    """The columns of a label export; every value escaped against formula injection."""
+
+    name = fields.Field(column_name="name")
+    organisation = fields.Field(column_name="organisation")
+    street_address = fields.Field(column_name="street_address")
+    postal_code = fields.Field(column_name="postal_code")
+    city = fields.Field(column_name="city")
+    country = fields.Field(column_name="country")
+
+    class Meta:
+        model = Customer
+        fields = ("name", "organisation", "street_address", "postal_code", "city", "country")
+        export_order = fields
+
+    def dehydrate_name(self, customer):
+        return escape_cell(customer.full_name)
+
+    def dehydrate_organisation(self, customer):
+        return escape_cell(customer.organisation.name if customer.organisation_id else "")
+
+    def dehydrate_street_address(self, customer):
+        return escape_cell(customer.street_address)
+
+    def dehydrate_postal_code(self, customer):
+        return escape_cell(customer.postal_code)
+
+    def dehydrate_city(self, customer):
+        return escape_cell(customer.city.upper())
+
+    def dehydrate_country(self, customer):
+        return escape_cell("" if customer.country == "FI" else customer.country)
+
+
+def label_rows(queryset: QuerySet) -> Iterator[list[str]]:
+    resource = LabelResource()
+    yield resource.get_export_headers()
+    for customer in queryset.iterator(chunk_size=CHUNK):
+        yield resource.export_resource(customer)
+
+
+def csv_chunks(queryset: QuerySet) -> Iterator[str]:
+    """CSV, written row by row (UTF-8 with a BOM so spreadsheets read ä and ö)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    yield "\ufeff"
+    for row in label_rows(queryset):
+        writer.writerow(row)
+        if buffer.tell() > 64_000:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def write_xlsx(queryset: QuerySet, target) -> None:
+    """XLSX in openpyxl's write-only mode: rows go to disk as they come. Every cell is a
+    string cell, so even an escaped formula can never be evaluated."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("labels")
+    for row in label_rows(queryset):
+        cells = []
+        for value in row:
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.data_type = "s"
+            cells.append(cell)
+        sheet.append(cells)
+    workbook.save(target)
+
+
+def address_lines(customer: Customer) -> list[str]:
+    """Finnish address order: name, organisation, street, postal code and CITY, country."""
+    lines = [customer.full_name]
+    if customer.organisation_id:
+        lines.append(customer.organisation.name)
+    lines += [customer.street_address, f"{customer.postal_code} {customer.city.upper()}"]
+    if customer.country != "FI":
+        lines.append(customer.country)
+    return lines
+
+
+def write_pdf(queryset: QuerySet, target) -> int:
+    """A4 sheets of labels (LABEL_SHEET setting; default 3 x 8 of 70 x 37 mm)."""
+    from reportlab.lib.units import mm
+    from reportlab.pdfgen import canvas
+
+    layout = settings.LABEL_SHEET
+    font = _font()
+    page_w, page_h = 210 * mm, 297 * mm
+    cols, rows = layout["columns"], layout["rows"]
+    label_w, label_h = layout["width_mm"] * mm, layout["height_mm"] * mm
+    margin_x = (page_w - cols * label_w) / 2
+    margin_y = (page_h - rows * label_h) / 2
+    pdf = canvas.Canvas(target, pagesize=(page_w, page_h), pageCompression=1)
+    pdf.setTitle("Labels")
+    count = 0
+    for customer in queryset.iterator(chunk_size=CHUNK):
+        slot = count % (cols * rows)
+        if count and slot == 0:
+            pdf.showPage()
+        col, row = slot % cols, slot // cols
+        x = margin_x + col * label_w + layout["padding_mm"] * mm
+        y = page_h - margin_y - row * label_h - layout["padding_mm"] * mm - 10
+        pdf.setFont(font, layout["font_size"])
+        for line in address_lines(customer):
+            pdf.drawString(x, y, line[:48])
+            y -= layout["font_size"] + 2
+        count += 1
+    pdf.save()
+    return count
+
+
+def _font() -> str:
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    path = Path(settings.LABEL_FONT) if settings.LABEL_FONT else None
+    if path is None or not path.is_file():
+        return "Helvetica"  # Latin-1 only, but always there
+    if "LabelFont" not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont("LabelFont", str(path)))
+    return "LabelFont"
