@@ -66,18 +66,37 @@ class CustomerImportMixin:
         source = form.cleaned_data.get("source") if form and form.is_valid() else Source.IMPORT
         return {"source": source or Source.IMPORT, "actor": request.user}
 
-    def process_dataset(self, dataset, form, request, **kwargs):
-        result = super().process_dataset(dataset, form, request, **kwargs)
-        totals = {k: int(v) for k, v in result.totals.items()}
+    def add_data_read_fail_error_to_form(self, form, e):
+        if isinstance(e, UnicodeError):
+            message = _("The file's text encoding is not UTF-8. Save it as 'CSV UTF-8' and try again.")
+        else:
+            message = _(
+                "The file could not be read in the chosen format. Check that it is a CSV "
+                "or XLSX file and that the format matches."
+            )
+        form.add_error("import_file", message)
+
+    @staticmethod
+    def _audit(request, result, step: str) -> None:
+        totals = {k.lower(): int(v) for k, v in result.totals.items()}
         record(
             action=AuditAction.IMPORT,
             actor=request.user,
             object_type="customers.customer",
-            fields=["dry_run"]
-            if kwargs.get("dry_run", True) and not result.has_errors() and "confirm" not in request.path
-            else ["import"],
-            counts={"rows": result.total_rows, **{k.lower(): v for k, v in totals.items()}},
+            fields=[step],
+            counts={"rows": result.total_rows, **totals},
         )
+
+    def import_action(self, request, **kwargs):
+        response = super().import_action(request, **kwargs)
+        result = (getattr(response, "context_data", None) or {}).get("result")
+        if result is not None:
+            self._audit(request, result, "preview")
+        return response
+
+    def process_dataset(self, dataset, form, request, **kwargs):
+        result = super().process_dataset(dataset, form, request, **kwargs)
+        self._audit(request, result, "import")
         return result
 
     def has_import_permission(self, request):

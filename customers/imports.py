@@ -136,6 +136,10 @@ class CustomerImportResource(resources.ModelResource):
         for column in ["email", "phone", "street_address", "postal_code", "city", "country", "birth_date"]:
             if column not in dataset.headers:
                 dataset.append_col([""] * len(dataset), header=column)
+        if "address_phone" in dataset.headers:  # Shopify: the address's phone when no other
+            phones = [p or a for p, a in zip(dataset["phone"], dataset["address_phone"], strict=True)]
+            del dataset["phone"]
+            dataset.append_col(phones, header="phone")
         self._preload_matches(dataset)
 
     def _preload_matches(self, dataset) -> None:
@@ -188,9 +192,10 @@ class CustomerImportResource(resources.ModelResource):
             row["phone"] = row["address_phone"]
 
     # -- saving -------------------------------------------------------------
-    def before_save_instance(self, instance, row, **kwargs):
-        if instance.pk is None:
-            instance.source = self.source
+    def init_instance(self, row=None):
+        instance = super().init_instance(row)
+        instance.source = self.source  # S8: a new customer records where it came from
+        return instance
 
     def after_save_instance(self, instance, row, **kwargs):
         if kwargs.get("dry_run"):

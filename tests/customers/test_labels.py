@@ -1,0 +1,131 @@
+import csv
+import io
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from customers.labels import escape_cell
+from privacy.anonymisation import anonymise_customer
+from privacy.models import AuditEvent
+from tests.factories import CustomerFactory, MarketingObjectionFactory, OrganisationFactory
+
+pytestmark = pytest.mark.django_db
+URL = reverse("admin:customers_customer_labels")
+
+
+@pytest.fixture
+def register(owner):
+    people = {
+        "plain": CustomerFactory(last_name="Tavallinen", postal_code="00100"),
+        "listing": CustomerFactory(last_name="Listakieltäjä", postal_code="00120"),
+        "advertising": CustomerFactory(last_name="Mainoskieltäjä", postal_code="00130"),
+        "research": CustomerFactory(last_name="Tutkimuskieltäjä", postal_code="00140"),
+        "anonymised": CustomerFactory(last_name="Anonyymi", postal_code="00150"),
+        "no_street": CustomerFactory(last_name="Katuton", street_address=""),
+        "no_postal": CustomerFactory(last_name="Postinumeroton", postal_code=""),
+        "no_city": CustomerFactory(last_name="Kaupungiton", city=""),
+        "formula": CustomerFactory(
+            first_name='=HYPERLINK("http://x","klik")',
+            last_name="Kaava",
+            organisation=OrganisationFactory(name="+SUM(1)"),
+        ),
+    }
+    MarketingObjectionFactory(customer=people["listing"], purpose="listing")
+    MarketingObjectionFactory(customer=people["advertising"], purpose="direct_advertising")
+    MarketingObjectionFactory(customer=people["research"], purpose="market_research")
+    anonymise_customer(people["anonymised"], actor=owner)
+    return people
+
+
+LEFT_OUT = ["Listakieltäjä", "Mainoskieltäjä", "Anonyymi", "Katuton", "Postinumeroton", "Kaupungiton"]
+
+
+def download(client, fmt: str, **params) -> bytes:
+    response = client.get(URL, {**params, "export": fmt})
+    assert response.status_code == 200
+    return b"".join(response.streaming_content)
+
+
+def test_csv_leaves_out_objectors_anonymised_and_incomplete_addresses(owner_client, register):
+    """S6, S17: whoever objected, was anonymised or has no full address is never on a label."""
+    body = download(owner_client, "csv").decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(body)))
+    names = {r["name"].split()[-1] for r in rows}
+    assert names == {"Tavallinen", "Tutkimuskieltäjä", "Kaava"}
+    assert not any(name in body for name in LEFT_OUT)
+
+
+def test_xlsx_leaves_out_the_same_and_escapes_formulas(owner_client, register):
+    """S6: the spreadsheet gets text, never a formula."""
+    book = load_workbook(io.BytesIO(download(owner_client, "xlsx")))
+    values = [[c.value for c in row] for row in book.active.iter_rows()]
+    flat = " ".join(str(v) for row in values for v in row if v)
+    assert not any(name in flat for name in LEFT_OUT)
+    formula_row = next(r for r in values if r[0] and "Kaava" in r[0])
+    assert formula_row[0] == '\'=HYPERLINK("http://x","klik") Kaava'
+    assert formula_row[1] == "'+SUM(1)"
+    assert all(c.data_type == "s" for row in book.active.iter_rows() for c in row if c.value)
+
+
+def test_csv_escapes_every_formula_start(owner_client, register):
+    body = download(owner_client, "csv").decode("utf-8-sig")
+    assert '"\'=HYPERLINK(""http://x"",""klik"") Kaava"' in body and "'+SUM(1)" in body
+    for start in ["=", "+", "-", "@", "\t", "\r", "\n"]:
+        assert escape_cell(start + "x") == "'" + start + "x"
+    assert escape_cell("Mäkinen") == "Mäkinen"
+
+
+def test_pdf_label_sheet_leaves_out_the_same_people(owner_client, register, tmp_path):
+    """S6: the printable sheet has names above the address in Finnish order."""
+    pdf = tmp_path / "labels.pdf"
+    pdf.write_bytes(download(owner_client, "pdf"))
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Tavallinen" in text and "00100 HELSINKI" in text
+    assert not any(name in text for name in LEFT_OUT)
+
+
+def test_page_shows_counts_of_who_was_left_out_and_why(owner_client, register, django_assert_max_num_queries):
+    with django_assert_max_num_queries(20):
+        page = owner_client.get(URL, {"city": ""})
+    selection = page.context["selection"]
+    assert page.context["included"] == 3
+    assert (selection.left_out_objection, selection.left_out_anonymised, selection.left_out_incomplete) == (
+        2,
+        1,
+        3,
+    )
+
+
+def test_filters_narrow_the_labels(owner_client, register):
+    body = download(owner_client, "csv", postal_code_from="00100", postal_code_to="00110")
+    assert "Tavallinen" in body.decode() and "Tutkimuskieltäjä" not in body.decode()
+
+
+def test_bad_filter_gets_a_message_not_an_export(owner_client, register):
+    page = owner_client.get(URL, {"postal_code_from": "abc", "export": "csv"})
+    assert page.status_code == 200 and "postal_code_from" in page.context["form"].errors
+
+
+def test_export_is_audited_with_counts(owner_client, register, owner):
+    download(owner_client, "csv")
+    event = AuditEvent.objects.filter(action="export").latest("id")
+    assert event.actor_id == owner.pk and event.fields == ["labels_csv"]
+    assert event.counts == {
+        "rows": 3,
+        "left_out_objection": 2,
+        "left_out_anonymised": 1,
+        "left_out_incomplete": 3,
+    }
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "pdf"])
+def test_export_labels_command_writes_every_format(register, tmp_path, fmt, capsys):
+    out = tmp_path / f"labels.{fmt}"
+    call_command("export_labels", format=fmt, output=str(out))
+    assert out.stat().st_size > 0
+    assert "rows: 3" in capsys.readouterr().out
