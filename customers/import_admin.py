@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export.forms import ConfirmImportForm, ImportForm
 
@@ -124,7 +124,7 @@ def banlist_view(model_admin, request: HttpRequest):
         else:
             messages.success(
                 request,
-                _t(
+                gettext(
                     "%(rows)s people on the list: %(recorded)s new objections recorded, "
                     "%(already)s already in force, %(unmatched)s not in the register."
                 )

@@ -22,8 +22,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import get_language
-from django.utils.translation import gettext as _t
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer, ObjectionPurpose
@@ -85,7 +84,7 @@ class DataRequestAdmin(RegisterModelAdmin):
         if days is None:
             return "–"
         css = "overdue" if days < 0 else "due-soon" if days <= 7 else ""
-        text = _t("%(days)s days overdue") % {"days": -days} if days < 0 else str(days)
+        text = gettext("%(days)s days overdue") % {"days": -days} if days < 0 else str(days)
         return format_html('<span class="{}">{}</span>', css, text)
 
     def has_add_permission(self, request):
@@ -173,9 +172,9 @@ class DataRequestAdmin(RegisterModelAdmin):
         else:
             try:
                 run(obj, form.cleaned_data if form else {})
-                messages.success(request, _t("Saved."))
+                messages.success(request, gettext("Saved."))
             except ops.RequestStateError:
-                messages.error(request, _t("That step does not fit the request's status."))
+                messages.error(request, gettext("That step does not fit the request's status."))
         return HttpResponseRedirect(reverse("admin:privacy_datarequest_change", args=[pk]))
 
     def verify_view(self, request, pk):
