@@ -49,5 +49,10 @@ messages: install
 	$(BIN)/python manage.py makemessages -l fi -l en --no-obsolete
 	$(BIN)/python manage.py compilemessages
 
+# Benchmarks (not part of make test): on DATABASE_URL, default a SQLite file in /tmp.
+# BENCH_CUSTOMERS sets the size (default 100,000 customers with 5 orders each).
+bench: install
+	$(BIN)/python tests/benchmarks/run.py
+
 clean:
 	rm -rf $(VENV) staticfiles

@@ -59,6 +59,16 @@ class LabelSelection:
         }
 
 
+# Only what a label shows is loaded (the phone, for one, is never read).
+LABEL_FIELDS = (
+    "first_name",
+    "last_name",
+    "street_address",
+    "postal_code",
+    "city",
+    "country",
+    "organisation__name",
+)
 INCOMPLETE = Q(street_address="") | Q(postal_code="") | Q(city="")
 
 
