@@ -104,3 +104,18 @@ def admin_login(live_server):
         page.get_by_role("button", name=re.compile("Seuraava|Next")).click()
 
     return login
+
+
+@pytest.fixture(autouse=True)
+def migration_data(transactional_db):
+    """Transactional tests empty every table afterwards, data migrations' rows included;
+    each journey starts with them again (the staff groups, the controller's details)."""
+    import importlib
+
+    from django.apps import apps
+
+    from privacy.groups import sync_groups
+
+    seed = importlib.import_module("privacy.migrations.0006_controller_and_groups").seed_controller
+    seed(apps, None)
+    sync_groups(apps)
