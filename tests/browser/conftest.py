@@ -119,3 +119,9 @@ def migration_data(transactional_db):
     seed = importlib.import_module("privacy.migrations.0006_controller_and_groups").seed_controller
     seed(apps, None)
     sync_groups(apps)
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    """A Finnish browser: the admin follows Accept-Language; public pages follow the URL."""
+    return {**browser_context_args, "locale": "fi-FI", "accept_downloads": True}

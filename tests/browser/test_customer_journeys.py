@@ -11,14 +11,28 @@ from privacy.models import DataRequest
 pytestmark = pytest.mark.django_db(transaction=True)
 
 TEXT = {
-    "fi": {"request": "Tee pyyntö", "notice": "Lue tietosuojaseloste", "send": "Lähetä pyyntö",
-           "confirm": "Vahvista ja allekirjoita pyyntö", "received": "vastaanotettu",
-           "answer_by": "Vastaamme viimeistään", "access": "Tietojeni tarkastaminen",
-           "declaration": "Vakuutan", "notice_title": "Asiakasrekisterin tietosuojaseloste"},
-    "en": {"request": "Make a request", "notice": "Read the privacy notice",
-           "send": "Send the request", "confirm": "Confirm and sign the request",
-           "received": "received", "answer_by": "We answer by", "access": "Access to my data",
-           "declaration": "I declare", "notice_title": "Privacy notice of the customer register"},
+    "fi": {
+        "request": "Tee pyyntö",
+        "notice": "Lue tietosuojaseloste",
+        "send": "Lähetä pyyntö",
+        "confirm": "Vahvista ja allekirjoita pyyntö",
+        "received": "vastaanotettu",
+        "answer_by": "Vastaamme viimeistään",
+        "access": "Tietojeni tarkastaminen",
+        "declaration": "Vakuutan",
+        "notice_title": "Asiakasrekisterin tietosuojaseloste",
+    },
+    "en": {
+        "request": "Make a request",
+        "notice": "Read the privacy notice",
+        "send": "Send the request",
+        "confirm": "Confirm and sign the request",
+        "received": "received",
+        "answer_by": "We answer by",
+        "access": "Access to my data",
+        "declaration": "I declare",
+        "notice_title": "Privacy notice of the customer register",
+    },
 }
 
 
@@ -40,8 +54,10 @@ def draw_with_finger(page) -> None:
     x, y = box["x"] + 20, box["y"] + 40
     cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
     for step in range(1, 15):
-        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [
-            {"x": x + step * 12, "y": y + (step % 4) * 15}]})
+        cdp.send(
+            "Input.dispatchTouchEvent",
+            {"type": "touchMove", "touchPoints": [{"x": x + step * 12, "y": y + (step % 4) * 15}]},
+        )
     cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
 
 
@@ -104,8 +120,9 @@ def test_customer_sends_a_signed_access_request_on_a_desktop(page, live_server, 
 
 @pytest.fixture
 def phone_page(browser):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True,
-                                  is_mobile=True, device_scale_factor=2)
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True, device_scale_factor=2
+    )
     page = context.new_page()
     yield page
     context.close()
