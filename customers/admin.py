@@ -302,44 +302,39 @@ class InForceFilter(admin.SimpleListFilter):
         return queryset
 
 
+class StampedRowAdmin(RecordedByMixin, RegisterModelAdmin):
+    """Rows that record which staff member entered them (objections, consents, disclosures)."""
+
+    raw_id_fields = ["customer"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [self.actor_field]
+
+    def save_model(self, request, obj, form, change):
+        self._stamp(request, obj)
+        super().save_model(request, obj, form, change)
+
+
 @admin.register(MarketingObjection)
-class MarketingObjectionAdmin(RecordedByMixin, RegisterModelAdmin):
+class MarketingObjectionAdmin(StampedRowAdmin):
     list_display = ["customer", "purpose", "received_at", "channel", "recorded_by", "withdrawn_at"]
     list_select_related = ["customer", "recorded_by"]
     list_filter = ["purpose", "channel", InForceFilter]
     search_fields = ["customer__last_name", "customer__email"]
-    raw_id_fields = ["customer"]
-    readonly_fields = ["recorded_by"]
-
-    def save_model(self, request, obj, form, change):
-        self._stamp(request, obj)
-        super().save_model(request, obj, form, change)
 
 
 @admin.register(EmailMarketingConsent)
-class EmailMarketingConsentAdmin(RecordedByMixin, RegisterModelAdmin):
+class EmailMarketingConsentAdmin(StampedRowAdmin):
     list_display = ["customer", "given_at", "channel", "recorded_by", "withdrawn_at"]
     list_select_related = ["customer", "recorded_by"]
     list_filter = ["channel", InForceFilter]
     search_fields = ["customer__last_name", "customer__email"]
-    raw_id_fields = ["customer"]
-    readonly_fields = ["recorded_by"]
-
-    def save_model(self, request, obj, form, change):
-        self._stamp(request, obj)
-        super().save_model(request, obj, form, change)
 
 
 @admin.register(Disclosure)
-class DisclosureAdmin(RecordedByMixin, RegisterModelAdmin):
+class DisclosureAdmin(StampedRowAdmin):
     actor_field = "disclosed_by"
     list_display = ["disclosed_on", "customer", "category", "recipient", "disclosed_by"]
     list_select_related = ["customer", "disclosed_by"]
     list_filter = ["category", "disclosed_on"]
     search_fields = ["recipient", "customer__last_name"]
-    raw_id_fields = ["customer"]
-    readonly_fields = ["disclosed_by"]
-
-    def save_model(self, request, obj, form, change):
-        self._stamp(request, obj)
-        super().save_model(request, obj, form, change)
