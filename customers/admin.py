@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import phonenumbers
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.urls import path, reverse
@@ -202,16 +203,30 @@ class CustomerAdmin(CustomerImportMixin, ImportMixin, RecordedByMixin, RegisterM
         return [
             path(
                 "labels/",
-                self.admin_site.admin_view(lambda r: labels_view(self, r)),
+                self.admin_site.admin_view(self._labels),
                 name="customers_customer_labels",
             ),
             path(
                 "ban-list/",
-                self.admin_site.admin_view(lambda r: banlist_view(self, r)),
+                self.admin_site.admin_view(self._banlist),
                 name="customers_customer_banlist",
             ),
             *super().get_urls(),
         ]
+
+    # The custom pages show or change personal data: they ask for the same permissions
+    # (and the confidentiality commitment) as the customer list itself.
+    def _labels(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return labels_view(self, request)
+
+    def _banlist(self, request):
+        if not (
+            self.has_change_permission(request) and request.user.has_perm("customers.add_marketingobjection")
+        ):
+            raise PermissionDenied
+        return banlist_view(self, request)
 
     def get_search_results(self, request, queryset, search_term):
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)

@@ -126,3 +126,34 @@ def test_export_labels_command_writes_every_format(register, tmp_path, fmt, caps
     call_command("export_labels", format=fmt, output=str(out))
     assert out.stat().st_size > 0
     assert "rows: 3" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("fmt", ["", "csv", "xlsx", "pdf"])
+def test_staff_without_commitment_gets_no_labels(client, staff_without_commitment, register, fmt):
+    """S13: the label page and its downloads hold names and addresses, so they need
+    the confidentiality commitment like the customer list does."""
+    from tests.conftest import verified_client
+
+    client = verified_client(client, staff_without_commitment)
+    response = client.get(reverse("admin:customers_customer_labels") + (f"?export={fmt}" if fmt else ""))
+    assert response.status_code == 403
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    assert b"Tavallinen" not in body
+    assert not AuditEvent.objects.filter(action="export").exists()
+
+
+def test_staff_without_commitment_cannot_import_a_ban_list(client, staff_without_commitment, register):
+    from tests.conftest import verified_client
+
+    client = verified_client(client, staff_without_commitment)
+    url = reverse("admin:customers_customer_banlist")
+    assert client.get(url).status_code == 403
+    upload = io.BytesIO(b"first_name,last_name,street_address,postal_code\nA,B,C 1,00100\n")
+    upload.name = "ban.csv"
+    assert client.post(url, {"file": upload}).status_code == 403
+
+
+def test_staff_with_commitment_exports_labels(staff_client, register):
+    response = staff_client.get(reverse("admin:customers_customer_labels") + "?export=csv")
+    assert response.status_code == 200
+    assert "Tavallinen" in b"".join(response.streaming_content).decode("utf-8-sig")
