@@ -45,9 +45,9 @@ test: install chromium
 lint: install
 	$(BIN)/ruff check .
 
-messages: install
+messages: install .env
 	$(BIN)/python manage.py makemessages -l fi -l en --no-obsolete
-	$(BIN)/python manage.py compilemessages
+	$(BIN)/python manage.py compilemessages --ignore=.venv
 
 # Benchmarks (not part of make test): on DATABASE_URL, default a SQLite file in /tmp.
 # BENCH_CUSTOMERS sets the size (default 100,000 customers with 5 orders each).

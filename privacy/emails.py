@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import smtplib
+
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
@@ -9,9 +12,14 @@ from django.utils import translation
 
 from .models import ControllerDetails, DataRequest
 
+logger = logging.getLogger(__name__)
 
-def send_to_requester(request: DataRequest, template: str, **context) -> None:
-    """templates/emails/<template>_subject.txt, _body.txt and _body.html."""
+
+def send_to_requester(request: DataRequest, template: str, **context) -> bool:
+    """templates/emails/<template>_subject.txt, _body.txt and _body.html.
+
+    Returns False when the mail server could not be reached or refused the message;
+    the caller records that on the request (the request itself is already saved)."""
     controller = ControllerDetails.load()
     with translation.override(request.reply_language):
         context = {"request": request, "controller": controller, **context}
@@ -28,4 +36,10 @@ def send_to_requester(request: DataRequest, template: str, **context) -> None:
         else None,
     )
     message.attach_alternative(html, "text/html")
-    message.send()
+    try:
+        message.send()
+    except (smtplib.SMTPException, OSError) as error:
+        # The request's id and the error's type only: never the address or the text.
+        logger.warning("E-mail %s for data request %s failed: %s", template, request.pk, type(error).__name__)
+        return False
+    return True

@@ -40,6 +40,8 @@ class AuditAction(models.TextChoices):
     RETENTION_RUN = "retention_run", _("Retention run")
     COMMITMENT_RECORDED = "commitment_recorded", _("Confidentiality commitment recorded")
     OTP_ENROLLED = "otp_enrolled", _("Second factor enrolled")
+    EMAIL_FAILED = "email_failed", _("E-mail to the requester failed")
+    CONFIRMATION_RESENT = "confirmation_resent", _("Confirmation link sent again")
 
 
 class AuditEvent(models.Model):
@@ -383,7 +385,14 @@ class DataRequest(models.Model):
 
     @property
     def can_extend(self) -> bool:
-        return self.is_open and not self.extension_reason
+        """Once, and only within the first month (art. 12(3): the requester is told of
+        an extension within one month of receiving the request)."""
+        return (
+            self.is_open
+            and not self.extension_reason
+            and self.original_due_date is not None
+            and timezone.localdate() <= self.original_due_date
+        )
 
     @property
     def confirmation_expired(self) -> bool:

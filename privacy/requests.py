@@ -34,6 +34,7 @@ from .models import (
 )
 
 CONFIRMATION_DAYS = 7
+MAX_CONFIRMATION_RESENDS = 3
 IDENTITY_FIELDS = [
     "first_name",
     "last_name",
@@ -95,6 +96,17 @@ def _event(request: DataRequest, action: str, *, actor=None, fields=(), counts=N
     )
 
 
+def _mail_after_commit(request: DataRequest, template: str, **context) -> None:
+    """Send once the request is safely saved; a failed send is put on the request's
+    timeline (staff see it, the requester can ask for the link again), never a 500."""
+
+    def send() -> None:
+        if not send_to_requester(request, template, **context):
+            _event(request, AuditAction.EMAIL_FAILED, actor=None, fields=[template])
+
+    transaction.on_commit(send)
+
+
 def _link(site_url: str, name: str, token: str, language: str) -> str:
     with translation.override(language):
         return site_url.rstrip("/") + reverse(name, args=[token])
@@ -129,8 +141,48 @@ def submit_request(*, fields: dict, drawn_signature: bytes | None, site_url: str
         "confirm_url": _link(site_url, "privacy:confirm", confirm_token, language),
         "status_url": _link(site_url, "privacy:status", status_token, language),
     }
-    transaction.on_commit(lambda: send_to_requester(request, "request_confirm", **links))
+    _mail_after_commit(request, "request_confirm", **links)
     return Submitted(request, status_token)
+
+
+@transaction.atomic
+def resend_confirmation(*, request: DataRequest, site_url: str) -> DataRequest:
+    """A new confirmation link (the old one stops working) when the first mail did not
+    arrive; the link's expiry stays 7 days from submission."""
+    request = DataRequest.objects.select_for_update().get(pk=request.pk)
+    if request.status != RequestStatus.AWAITING_CONFIRMATION or request.confirmation_expired:
+        raise RequestStateError("not awaiting confirmation")
+    if request.events.filter(action=AuditAction.CONFIRMATION_RESENT).count() >= MAX_CONFIRMATION_RESENDS:
+        raise RequestStateError("resent too often")
+    confirm_token = secrets.token_urlsafe(32)
+    request.confirm_token_hash = token_hash(confirm_token)
+    request.save(update_fields=["confirm_token_hash"])
+    _event(request, AuditAction.CONFIRMATION_RESENT, actor=None)
+    # The status link is not in the e-mail again: its token is not stored, only its hash.
+    _mail_after_commit(
+        request,
+        "request_confirm",
+        confirm_url=_link(site_url, "privacy:confirm", confirm_token, request.reply_language),
+        status_url="",
+    )
+    return request
+
+
+def last_mail_failed(request: DataRequest) -> bool:
+    """Whether the newest confirmation e-mail could not be sent."""
+    last = (
+        request.events.filter(
+            action__in=[
+                AuditAction.REQUEST_SUBMITTED,
+                AuditAction.CONFIRMATION_RESENT,
+                AuditAction.EMAIL_FAILED,
+            ]
+        )
+        .order_by("-at", "-pk")
+        .values_list("action", flat=True)
+        .first()
+    )
+    return last == AuditAction.EMAIL_FAILED
 
 
 @transaction.atomic
@@ -204,13 +256,14 @@ def extend_deadline(*, request: DataRequest, months: int, reason: str, actor, si
     _require_open(request)
     if months not in (1, 2) or not reason.strip():
         raise RequestStateError("months or reason")
-    if request.extension_reason:
-        raise RequestStateError("extended already")
+    if not request.can_extend:
+        # Art. 12(3): once, and the requester is told within the first month.
+        raise RequestStateError("extended already or first month over")
     request.due_date = due_date_for(request.original_due_date, months=months)
     request.extension_reason = reason.strip()
     request.save(update_fields=["due_date", "extension_reason"])
     _event(request, AuditAction.REQUEST_EXTENDED, actor=actor, fields=["due_date"])
-    transaction.on_commit(lambda: send_to_requester(request, "request_extended"))
+    _mail_after_commit(request, "request_extended")
     return request
 
 
@@ -226,7 +279,7 @@ def refuse_request(*, request: DataRequest, reason: str, actor) -> DataRequest:
     if not reason.strip():
         raise RequestStateError("reason")
     request = _set_status(request, RequestStatus.REFUSED, actor=actor, refusal_reason=reason.strip())
-    transaction.on_commit(lambda: send_to_requester(request, "request_answered"))
+    _mail_after_commit(request, "request_answered")
     return request
 
 
@@ -234,7 +287,7 @@ def refuse_request(*, request: DataRequest, reason: str, actor) -> DataRequest:
 def complete_request(*, request: DataRequest, outcome: str, actor) -> DataRequest:
     _require_open(request)
     request = _set_status(request, RequestStatus.COMPLETED, actor=actor, outcome=outcome)
-    transaction.on_commit(lambda: send_to_requester(request, "request_answered"))
+    _mail_after_commit(request, "request_answered")
     return request
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 
 from django.conf import settings
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import is_ratelimited
 
@@ -20,6 +22,8 @@ from .requests import (
     confirm_request,
     find_by_confirm_token,
     find_by_status_token,
+    last_mail_failed,
+    resend_confirmation,
     submit_request,
     withdraw_request,
 )
@@ -105,11 +109,38 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def status(request: HttpRequest, token: str) -> HttpResponse:
     data_request = _by_token(find_by_status_token, token)
-    if request.method == "POST" and request.POST.get("action") == "withdraw":
+    action = request.POST.get("action") if request.method == "POST" else None
+    if action == "withdraw":
         try:
             withdraw_request(request=data_request)
         except RequestStateError:
             pass
+        return redirect("privacy:status", token)
+    if action == "resend":
+        if is_ratelimited(
+            request,
+            group="privacy-request",
+            key="ip",
+            rate=settings.REQUEST_RATE_LIMIT,
+            method="POST",
+            increment=True,
+        ):
+            return rate_limited(request)
+        try:
+            resend_confirmation(request=data_request, site_url=_site_url(request))
+        except RequestStateError:
+            messages.warning(
+                request,
+                _(
+                    "The link cannot be sent again for this request. "
+                    "If it has expired, please send a new request."
+                ),
+            )
+        else:
+            if not last_mail_failed(data_request):
+                messages.success(
+                    request, _("We sent the confirmation link again. Check your spam folder too.")
+                )
         return redirect("privacy:status", token)
     return render(
         request,
@@ -118,6 +149,8 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
             "data_request": data_request,
             "token": token,
             "awaiting": data_request.status == RequestStatus.AWAITING_CONFIRMATION,
+            "mail_failed": data_request.status == RequestStatus.AWAITING_CONFIRMATION
+            and last_mail_failed(data_request),
             "report_available": released_report(data_request) is not None,
         },
     )

@@ -239,25 +239,87 @@ def test_rate_limit_refuses_a_flood_and_lets_another_address_through(
         assert client.post("/fi/privacy/request/", form_data(), REMOTE_ADDR="10.1.1.2").status_code == 302
 
 
-def test_request_is_stored_before_the_email_and_survives_a_mail_failure(
-    client, settings, django_capture_on_commit_callbacks
-):
-    """Nothing lost: the request is saved first; a failing mail server loses nothing."""
-    settings.EMAIL_BACKEND = "tests.privacy.test_requests.FailingBackend"
-    with pytest.raises(ConnectionRefusedError):
-        submit(client, capture=django_capture_on_commit_callbacks)
-    assert DataRequest.objects.count() == 1
-
-
-class FailingBackend:
-    def __init__(self, *args, **kwargs):
-        pass
-
-    def send_messages(self, messages):
-        raise ConnectionRefusedError("mail server down")
-
-
 def test_unknown_token_is_404_and_no_personal_data_in_urls(client):
     assert client.get("/fi/privacy/status/not-a-token/").status_code == 404
     assert client.get("/fi/privacy/status/" + "x" * 500 + "/").status_code == 404
     assert client.get("/fi/privacy/request/confirm/nope/").status_code == 404
+
+
+def closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_mail_server_down_keeps_the_request_and_the_link_can_be_sent_again(
+    client, settings, django_capture_on_commit_callbacks
+):
+    """Nothing lost: with the mail server unreachable the request is saved, the person
+    sees why no e-mail came (not a server error), and can have the link sent again."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", closed_port(), 2
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/en/privacy/request/", form_data(reply_language="en"))
+    assert response.status_code == 302
+    status_path = response["Location"]
+    page = client.get(status_path)
+    assert page.status_code == 200
+    assert "could not send the confirmation e-mail" in page.text
+    request = DataRequest.objects.get()
+    assert request.status == RequestStatus.AWAITING_CONFIRMATION
+    assert list(request.events.values_list("action", flat=True)) == ["request_submitted", "email_failed"]
+    failed = AuditEvent.objects.get(action="email_failed")
+    assert "aino" not in str(failed.fields).lower() and failed.fields == ["request_confirm"]
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(status_path, {"action": "resend"})
+    page = client.get(status_path)
+    assert "We sent the confirmation link again" in page.text
+    assert "could not send" not in page.text
+    assert len(mail.outbox) == 1
+    confirm_url = re.search(r"http://testserver(/en/privacy/request/confirm/[\w-]+/)", mail.outbox[0].body)
+    client.post(confirm_url.group(1))
+    assert DataRequest.objects.get().status == RequestStatus.RECEIVED
+
+
+def test_resending_makes_the_old_link_useless_and_is_limited(client, django_capture_on_commit_callbacks):
+    submit(client, "en", reply_language="en", capture=django_capture_on_commit_callbacks)
+    first_confirm, status_url = links(mail.outbox[0])
+    for _ in range(3):
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(status_url, {"action": "resend"})
+    assert len(mail.outbox) == 4
+    assert client.get(first_confirm).status_code == 404
+    page = client.post(status_url, {"action": "resend"}, follow=True)
+    assert "cannot be sent again" in page.text
+    assert len(mail.outbox) == 4
+
+
+def test_plain_text_mail_is_not_html_escaped(client, django_capture_on_commit_callbacks):
+    submit(
+        client,
+        "en",
+        reply_language="en",
+        first_name="D'Arcy & Co",
+        capture=django_capture_on_commit_callbacks,
+    )
+    body = mail.outbox[0].body
+    assert "Hello D'Arcy & Co," in body and "&amp;" not in body and "&#x27;" not in body
+
+
+def test_no_extension_once_the_first_month_is_over(client, owner_client, django_capture_on_commit_callbacks):
+    """Art. 12(3): the requester must hear of an extension within one month."""
+    with time_machine.travel(datetime.datetime(2026, 3, 2, 10, tzinfo=datetime.UTC)):
+        submit(client, "en", reply_language="en", capture=django_capture_on_commit_callbacks)
+        client.post(links(mail.outbox[0])[0])
+    request = DataRequest.objects.get()
+    url = reverse("admin:privacy_datarequest_extend", args=[request.pk])
+    with time_machine.travel(datetime.datetime(2026, 4, 3, 10, tzinfo=datetime.UTC)):
+        page = owner_client.get(reverse("admin:privacy_datarequest_change", args=[request.pk]))
+        assert "Extend the deadline" not in page.text
+        owner_client.post(url, {"months": "1", "reason": "Numerous requests"})
+    assert DataRequest.objects.get().due_date == datetime.date(2026, 4, 2)
+    assert len(mail.outbox) == 1
