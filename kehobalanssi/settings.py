@@ -153,12 +153,12 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "privacy/locked_out.html"
 AXES_DISABLE_ACCESS_LOG = True  # the audit log records logins
-# Behind a reverse proxy, the client address is the n-th from the right of
-# X-Forwarded-For: set AXES_PROXY_COUNT to the number of proxies (0 = none).
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0) or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
-)
+# Behind reverse proxies the client address is the PROXY_COUNT-th entry from the
+# right of X-Forwarded-For (privacy/client_address.py); 0 = no proxy, header ignored.
+# The same address keys the login lockout and the request form's rate limit.
+PROXY_COUNT = env.int("PROXY_COUNT", default=env.int("AXES_PROXY_COUNT", default=0))
+AXES_CLIENT_IP_CALLABLE = "privacy.client_address.client_ip"
+RATELIMIT_IP_META_KEY = "privacy.client_address.client_ip"
 
 TWO_FACTOR_PATCH_ADMIN = False  # the admin site itself requires the second factor
 TWO_FACTOR_QR_FACTORY = "qrcode.image.svg.SvgPathImage"

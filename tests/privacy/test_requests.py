@@ -323,3 +323,26 @@ def test_no_extension_once_the_first_month_is_over(client, owner_client, django_
         owner_client.post(url, {"months": "1", "reason": "Numerous requests"})
     assert DataRequest.objects.get().due_date == datetime.date(2026, 4, 2)
     assert len(mail.outbox) == 1
+
+
+def test_behind_a_proxy_the_limit_is_per_client_and_a_forged_header_does_not_escape_it(
+    client, settings, django_capture_on_commit_callbacks
+):
+    """With PROXY_COUNT=1 every request comes from the proxy's address: the limit must
+    follow the client the proxy saw, and a header the client wrote itself must not
+    give it a fresh allowance."""
+    settings.REQUEST_RATE_LIMIT, settings.PROXY_COUNT = "2/h", 1
+    from django.core.cache import cache
+
+    cache.clear()
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+
+    def post(forwarded: str):
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post("/fi/privacy/request/", form_data(), HTTP_X_FORWARDED_FOR=forwarded, **proxy)
+
+    assert post("198.51.100.7").status_code == 302
+    assert post("198.51.100.7").status_code == 302
+    assert post("198.51.100.7").status_code == 429
+    assert post("203.0.113.1, 198.51.100.7").status_code == 429  # forged left entry
+    assert post("198.51.100.8").status_code == 302  # another customer behind the same proxy

@@ -181,3 +181,26 @@ def test_check_deploy_with_production_settings_is_clean():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_behind_a_proxy_a_lockout_follows_the_client_not_the_proxy(client, owner, settings):
+    """Lockouts are per user name and address: behind a reverse proxy the address is
+    the one the proxy saw, so a flood from one place does not lock the owner out
+    everywhere, and the flooding client cannot shake the lockout with a forged header."""
+    settings.PROXY_COUNT = 1
+    url = reverse("staff-login")
+
+    def attempt(password: str, forwarded: str):
+        return client.post(
+            url,
+            {"login_view-current_step": "auth", "auth-username": owner.username, "auth-password": password},
+            REMOTE_ADDR="10.0.0.1",
+            HTTP_X_FORWARDED_FOR=forwarded,
+        )
+
+    for _ in range(6):
+        attempt("wrong-password-123", "198.51.100.7")
+    assert attempt(PASSWORD, "198.51.100.7").status_code == 429
+    assert attempt(PASSWORD, "203.0.113.5, 198.51.100.7").status_code == 429
+    elsewhere = attempt(PASSWORD, "192.0.2.44")  # the owner, from another place
+    assert elsewhere.status_code == 200 and 'name="token-otp_token"' in elsewhere.text
