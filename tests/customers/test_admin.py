@@ -131,6 +131,15 @@ def test_search_by_name_email_and_postal_code(owner_client):
         assert list(response.context["cl"].result_list) == [wanted], term
 
 
+def test_search_lists_matches_by_name_whatever_the_case(owner_client):
+    for last in ["Eskola", "de Silva", "Cederberg"]:
+        CustomerFactory(first_name="Kaisa", last_name=last)
+    CustomerFactory(first_name="Ville", last_name="Aalto")
+    response = owner_client.get(reverse("admin:customers_customer_changelist"), {"q": "Kaisa"})
+    names = [c.last_name for c in response.context["cl"].result_list]
+    assert names == ["Cederberg", "de Silva", "Eskola"]
+
+
 @pytest.mark.parametrize(
     ("params", "expected"),
     [
