@@ -23,7 +23,15 @@ from import_export import fields, resources
 
 from .models import Customer, ObjectionPurpose, Order
 
-LABEL_PURPOSES = (ObjectionPurpose.LISTING, ObjectionPurpose.DIRECT_ADVERTISING)
+# Addressed direct mail is direct marketing: whoever objected to publication in lists,
+# direct advertising, distance selling or direct marketing in general is left out
+# (S6, S17; an objection to direct marketing is absolute, GDPR art. 21(3)).
+LABEL_PURPOSES = (
+    ObjectionPurpose.LISTING,
+    ObjectionPurpose.DIRECT_ADVERTISING,
+    ObjectionPurpose.DISTANCE_SELLING,
+    ObjectionPurpose.DIRECT_MARKETING,
+)
 # OWASP CSV injection: a cell starting with one of these is read as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 CHUNK = 2000

@@ -22,6 +22,8 @@ def register(owner):
         "plain": CustomerFactory(last_name="Tavallinen", postal_code="00100"),
         "listing": CustomerFactory(last_name="Listakieltäjä", postal_code="00120"),
         "advertising": CustomerFactory(last_name="Mainoskieltäjä", postal_code="00130"),
+        "distance": CustomerFactory(last_name="Etämyyntikieltäjä", postal_code="00131"),
+        "marketing": CustomerFactory(last_name="Suoramarkkinointikieltäjä", postal_code="00132"),
         "research": CustomerFactory(last_name="Tutkimuskieltäjä", postal_code="00140"),
         "anonymised": CustomerFactory(last_name="Anonyymi", postal_code="00150"),
         "no_street": CustomerFactory(last_name="Katuton", street_address=""),
@@ -35,12 +37,23 @@ def register(owner):
     }
     MarketingObjectionFactory(customer=people["listing"], purpose="listing")
     MarketingObjectionFactory(customer=people["advertising"], purpose="direct_advertising")
+    MarketingObjectionFactory(customer=people["distance"], purpose="distance_selling")
+    MarketingObjectionFactory(customer=people["marketing"], purpose="direct_marketing")
     MarketingObjectionFactory(customer=people["research"], purpose="market_research")
     anonymise_customer(people["anonymised"], actor=owner)
     return people
 
 
-LEFT_OUT = ["Listakieltäjä", "Mainoskieltäjä", "Anonyymi", "Katuton", "Postinumeroton", "Kaupungiton"]
+LEFT_OUT = [
+    "Listakieltäjä",
+    "Mainoskieltäjä",
+    "Etämyyntikieltäjä",
+    "Suoramarkkinointikieltäjä",
+    "Anonyymi",
+    "Katuton",
+    "Postinumeroton",
+    "Kaupungiton",
+]
 
 
 def download(client, fmt: str, **params) -> bytes:
@@ -92,7 +105,7 @@ def test_page_shows_counts_of_who_was_left_out_and_why(owner_client, register, d
     selection = page.context["selection"]
     assert page.context["included"] == 3
     assert (selection.left_out_objection, selection.left_out_anonymised, selection.left_out_incomplete) == (
-        2,
+        4,
         1,
         3,
     )
@@ -114,7 +127,7 @@ def test_export_is_audited_with_counts(owner_client, register, owner):
     assert event.actor_id == owner.pk and event.fields == ["labels_csv"]
     assert event.counts == {
         "rows": 3,
-        "left_out_objection": 2,
+        "left_out_objection": 4,
         "left_out_anonymised": 1,
         "left_out_incomplete": 3,
     }
