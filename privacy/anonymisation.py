@@ -19,7 +19,7 @@ from django.utils import timezone
 from customers.models import Customer, Disclosure, Order
 
 from .audit import record
-from .models import AuditAction
+from .models import CLOSED_STATUSES, AuditAction, DataRequest
 
 # Every Customer field that can identify a person, and what it becomes.
 CUSTOMER_CLEARED = {
@@ -56,7 +56,9 @@ def anonymise_customers(
     3. clear orders' free-text descriptions (dates, totals, channels stay);
     4. clear what was written in their disclosures (category, recipient and date stay);
     5. rename their entries in Django's admin history, which copies the name;
-    6. write one audit event (counts only).
+    6. clear who asked on their closed data requests (names, addresses, signatures and
+       any released access report, which is a full copy of their data);
+    7. write one audit event (counts only).
     """
     pks = list(customers.filter(anonymised_at__isnull=True).values_list("pk", flat=True))
     already = customers.filter(anonymised_at__isnull=False).count()
@@ -70,6 +72,13 @@ def anonymise_customers(
     LogEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(Customer), object_id__in=[str(p) for p in pks]
     ).update(object_repr="", change_message="")
+    from .requests import erase_identity
+
+    closed_requests = DataRequest.objects.filter(
+        customers__in=pks, status__in=CLOSED_STATUSES, identity_erased_at__isnull=True
+    ).distinct()
+    for old_request in closed_requests:
+        erase_identity(old_request)
     outcome = AnonymisationOutcome(len(pks), already, orders, disclosures)
     if audit:
         record(

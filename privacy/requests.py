@@ -8,6 +8,7 @@ transaction commits, so nothing is lost when mail fails.
 
 from __future__ import annotations
 
+import copy
 import datetime
 import hashlib
 import secrets
@@ -47,6 +48,7 @@ IDENTITY_FIELDS = [
     "rectification_what",
     "rectification_correct",
     "rectification_grounds",
+    "identity_note",
 ]
 
 
@@ -100,8 +102,12 @@ def _mail_after_commit(request: DataRequest, template: str, **context) -> None:
     """Send once the request is safely saved; a failed send is put on the request's
     timeline (staff see it, the requester can ask for the link again), never a 500."""
 
+    # The mail goes to whoever asked as they were when it was scheduled: fulfilling an
+    # erasure clears the request's identity in the same transaction, before the send.
+    snapshot = copy.copy(request)
+
     def send() -> None:
-        if not send_to_requester(request, template, **context):
+        if not send_to_requester(snapshot, template, **context):
             _event(request, AuditAction.EMAIL_FAILED, actor=None, fields=[template])
 
     transaction.on_commit(send)

@@ -152,3 +152,49 @@ def test_anonymisation_request_anonymises_the_linked_customer(owner_client, aino
     aino.refresh_from_db()
     assert aino.anonymised_at and aino.last_name == ""
     assert DataRequest.objects.get().status == RequestStatus.COMPLETED
+
+
+@pytest.mark.parametrize("kind", ["erasure", "anonymisation"])
+def test_the_answer_reaches_the_requester_after_their_identity_is_cleared(
+    owner_client, aino, kind, django_capture_on_commit_callbacks
+):
+    """The outcome is told to the person who asked, though the request forgets them in
+    the same step."""
+    from django.core import mail
+
+    request = make_request(kind=kind)
+    owner_client.post(url("link", request), {"customers": [str(aino.pk)]})
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        if kind == "erasure":
+            owner_client.post(url("erase", request), {"confirm_reference": request.reference})
+        else:
+            owner_client.post(url("anonymise", request))
+    assert [m.to for m in mail.outbox] == [["aino@example.fi"]]
+    assert mail.outbox[0].body.startswith("Hei Aino,")
+    request.refresh_from_db()
+    assert request.status == RequestStatus.COMPLETED and request.identity_erased_at
+    assert request.email != "aino@example.fi"
+
+
+def test_anonymising_a_customer_clears_their_earlier_requests_and_reports(owner_client, aino):
+    """S19: after anonymisation no copy of the person lingers in their closed requests,
+    a released access report (a full copy of their data) included."""
+    access = make_request(kind="access", identity_note="Passi FI1234567 näytetty")
+    owner_client.post(url("link", access), {"customers": [str(aino.pk)]})
+    owner_client.post(url("release", access))
+    access.refresh_from_db()
+    assert access.status == RequestStatus.COMPLETED and "Asiakaskatu" in access.report_json
+    anonymisation = make_request(kind="anonymisation")
+    owner_client.post(url("link", anonymisation), {"customers": [str(aino.pk)]})
+    owner_client.post(url("anonymise", anonymisation))
+    for term in ["Mäkinen", "Asiakaskatu", "aino@example.fi", "FI1234567"]:
+        assert find_personal_data(term) == [], term
+
+
+def test_erasure_clears_the_identity_note(owner_client, aino):
+    request = make_request(kind="erasure", identity_note="Ajokortti 123456 näytetty")
+    owner_client.post(url("link", request), {"customers": [str(aino.pk)]})
+    owner_client.post(url("erase", request), {"confirm_reference": request.reference})
+    request.refresh_from_db()
+    assert request.status == RequestStatus.COMPLETED and request.identity_note == ""
