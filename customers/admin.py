@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import phonenumbers
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Lower
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from import_export.admin import ImportMixin
 
 from privacy.admin_audit import RegisterModelAdmin
+from privacy.erasure import erase_customer
 
 from .changes import record_change
 from .forms import CustomerAdminForm
@@ -89,11 +93,25 @@ class RecordedByMixin:
             setattr(obj, self.actor_field, request.user)
 
 
+ERASE_AT_ONCE = 100
+
+
+class NoDeleteMixin:
+    """Nothing in the register is deleted by hand. A customer is erased through
+    erasure, which respects open invoices, debt collection and the bookkeeping period
+    (S11, S19); an order is credited; an objection or consent is withdrawn so its
+    history stays (S17); a disclosure is a log."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class OrderInline(admin.TabularInline):
     model = Order
     extra = 0
     fields = ["order_number", "ordered_on", "channel", "description", "total", "invoice_status"]
     show_change_link = True
+    can_delete = False
 
 
 class MarketingObjectionInline(admin.TabularInline):
@@ -101,6 +119,7 @@ class MarketingObjectionInline(admin.TabularInline):
     extra = 0
     fields = ["purpose", "received_at", "channel", "recorded_by", "withdrawn_at"]
     readonly_fields = ["recorded_by"]
+    can_delete = False
 
 
 class EmailMarketingConsentInline(admin.TabularInline):
@@ -108,6 +127,7 @@ class EmailMarketingConsentInline(admin.TabularInline):
     extra = 0
     fields = ["given_at", "channel", "recorded_by", "withdrawn_at"]
     readonly_fields = ["recorded_by"]
+    can_delete = False
 
 
 class DisclosureInline(admin.TabularInline):
@@ -115,6 +135,7 @@ class DisclosureInline(admin.TabularInline):
     extra = 0
     fields = ["disclosed_on", "category", "recipient", "data_disclosed", "disclosed_by"]
     readonly_fields = ["disclosed_by"]
+    can_delete = False
 
 
 class CustomerChangeInline(admin.TabularInline):
@@ -142,7 +163,7 @@ def phone_search_term(term: str) -> str | None:
 
 
 @admin.register(Customer)
-class CustomerAdmin(CustomerImportMixin, ImportMixin, RecordedByMixin, RegisterModelAdmin):
+class CustomerAdmin(NoDeleteMixin, CustomerImportMixin, ImportMixin, RecordedByMixin, RegisterModelAdmin):
     audit_views = True  # opening a customer's page is in the audit log
     list_display = [
         "full_name_link",
@@ -229,6 +250,51 @@ class CustomerAdmin(CustomerImportMixin, ImportMixin, RecordedByMixin, RegisterM
             raise PermissionDenied
         return banlist_view(self, request)
 
+    actions = ["erase_customers"]
+
+    def has_erase_permission(self, request) -> bool:
+        return self.has_view_permission(request) and request.user.has_perm("customers.delete_customer")
+
+    @admin.action(description=_("Erase selected customers (legal holds apply)"), permissions=["erase"])
+    def erase_customers(self, request, queryset):
+        """Erasure by hand (a duplicate, a person who asked by phone): a confirmation page
+        shows what each erasure would delete and keep, or what blocks it; then erase."""
+        customers = list(queryset.order_by("last_name", "first_name", "pk")[:ERASE_AT_ONCE])
+        if request.POST.get("confirm") == "yes":
+            erased = blocked = 0
+            for customer in customers:
+                outcome = erase_customer(customer, actor=request.user)
+                erased += outcome.completed
+                blocked += outcome.blocked
+            if erased:
+                self.message_user(
+                    request, ngettext("%d customer erased.", "%d customers erased.", erased) % erased
+                )
+            if blocked:
+                self.message_user(
+                    request,
+                    ngettext(
+                        "%d customer not erased: an open invoice or debt collection holds the data.",
+                        "%d customers not erased: an open invoice or debt collection holds the data.",
+                        blocked,
+                    )
+                    % blocked,
+                    messages.WARNING,
+                )
+            return None
+        plans = [(customer, erase_customer(customer, actor=None, dry_run=True)) for customer in customers]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Erase customers"),
+            "opts": self.model._meta,
+            "plans": plans,
+            "erasable": sum(not plan.blocked for _customer, plan in plans),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "limited": queryset.count() > ERASE_AT_ONCE,
+            "limit": ERASE_AT_ONCE,
+        }
+        return TemplateResponse(request, "admin/customers/customer/erase_confirmation.html", context)
+
     def get_ordering(self, request):
         # A search lists its matches by name, case aside. Ordering by an expression (not
         # the name index) lets the database find the few matches through the search
@@ -293,7 +359,7 @@ class OrganisationAdmin(RegisterModelAdmin):
 
 
 @admin.register(Order)
-class OrderAdmin(RegisterModelAdmin):
+class OrderAdmin(NoDeleteMixin, RegisterModelAdmin):
     list_display = ["order_number", "customer_link", "ordered_on", "channel", "total", "invoice_status"]
     list_select_related = ["customer"]
     list_filter = ["invoice_status", "channel", "ordered_on"]
@@ -326,7 +392,7 @@ class InForceFilter(admin.SimpleListFilter):
         return queryset
 
 
-class StampedRowAdmin(RecordedByMixin, RegisterModelAdmin):
+class StampedRowAdmin(NoDeleteMixin, RecordedByMixin, RegisterModelAdmin):
     """Rows that record which staff member entered them (objections, consents, disclosures)."""
 
     raw_id_fields = ["customer"]

@@ -227,3 +227,50 @@ def test_changing_a_customer_asks_and_records_where_the_data_came_from(owner_cli
     change = customer.changes.get()
     assert change.source == "address_update" and "street_address" in change.fields
     assert change.changed_by == owner
+
+
+def test_nothing_in_the_register_is_deleted_by_hand(staff_client):
+    """S11, S17, S19: a customer with an open invoice, an order in the bookkeeping period
+    or an objection's history cannot be removed with the admin's delete."""
+    from tests.factories import DisclosureFactory, MarketingObjectionFactory, OrderFactory
+
+    customer = CustomerFactory()
+    order = OrderFactory(customer=customer, invoice_status="open")
+    objection = MarketingObjectionFactory(customer=customer, purpose="listing")
+    disclosure = DisclosureFactory(customer=customer)
+    for name, obj in [
+        ("customer", customer),
+        ("order", order),
+        ("marketingobjection", objection),
+        ("disclosure", disclosure),
+    ]:
+        url = reverse(f"admin:customers_{name}_delete", args=[obj.pk])
+        assert staff_client.post(url, {"post": "yes"}).status_code == 403, name
+        assert type(obj).objects.filter(pk=obj.pk).exists(), name
+    page = staff_client.get(reverse("admin:customers_customer_change", args=[customer.pk]))
+    assert "orders-0-DELETE" not in page.text and "objections-0-DELETE" not in page.text
+    changelist = staff_client.get(reverse("admin:customers_customer_changelist"))
+    assert "delete_selected" not in changelist.text
+
+
+def test_erase_action_shows_the_plan_then_erases_and_respects_holds(staff_client):
+    """Erasure by hand goes through the same rules as an erasure request."""
+    from customers.models import Order
+    from tests.factories import OrderFactory
+
+    paid = CustomerFactory(last_name="Maksanut")
+    OrderFactory(customer=paid, invoice_status="paid")
+    debtor = CustomerFactory(last_name="Velallinen")
+    OrderFactory(customer=debtor, invoice_status="open")
+    url = reverse("admin:customers_customer_changelist")
+    selected = {"action": "erase_customers", "_selected_action": [str(paid.pk), str(debtor.pk)]}
+    plan = staff_client.post(url, selected, HTTP_ACCEPT_LANGUAGE="en")
+    assert plan.status_code == 200
+    assert "Maksanut" in plan.text and "Velallinen" in plan.text and "open invoice" in plan.text.lower()
+    assert Customer.objects.count() == 2
+
+    done = staff_client.post(url, {**selected, "confirm": "yes"}, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    assert "1 customer erased." in done.text and "1 customer not erased" in done.text
+    assert list(Customer.objects.values_list("last_name", flat=True)) == ["Velallinen"]
+    assert Order.objects.filter(customer=None).count() == 1  # kept for bookkeeping, no link
+    assert staff_client.get(url, {"q": "Maksanut"}).context["cl"].result_count == 0
