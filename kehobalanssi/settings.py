@@ -295,10 +295,16 @@ if ANALYTICS_ID:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # The status and confirmation links' tokens never reach a log (privacy/log_filters.py).
+    "filters": {"redact_tokens": {"()": "privacy.log_filters.RedactTokens"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_tokens"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
-        # Django logs the request path of 4xx/5xx responses; paths never hold personal data here.
+        # Replaces Django's default "django" logger, whose own console handler (when DEBUG)
+        # and mail_admins handler (error reports with the request) would bypass the filter.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
+        # The development server's request lines, through the same filter.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }

@@ -346,3 +346,27 @@ def test_behind_a_proxy_the_limit_is_per_client_and_a_forged_header_does_not_esc
     assert post("198.51.100.7").status_code == 429
     assert post("203.0.113.1, 198.51.100.7").status_code == 429  # forged left entry
     assert post("198.51.100.8").status_code == 302  # another customer behind the same proxy
+
+
+def test_status_and_confirmation_tokens_never_reach_the_log(client):
+    """A status link is as good as a password to the request: the 4xx lines Django
+    logs must not write it down (read from the handler settings.LOGGING sets up)."""
+    import logging
+
+    from privacy.requests import submit_request
+
+    fields = {k: v for k, v in form_data().items() if k not in ("website", "declaration")}
+    submitted = submit_request(
+        fields={**fields, "declaration": True}, drawn_signature=None, site_url="http://testserver/"
+    )
+    token = submitted.status_token
+    handler = logging.getLogger("django.request").parent.handlers[0]
+    written = io.StringIO()
+    old_stream = handler.setStream(written)
+    try:
+        assert client.get(f"/fi/privacy/status/{token}/report.pdf").status_code == 404
+        assert client.get(f"/fi/privacy/request/confirm/{token}x/").status_code == 404
+    finally:
+        handler.setStream(old_stream)
+    assert "Not Found: /fi/privacy/status/[token]/report.pdf" in written.getvalue()
+    assert token not in written.getvalue()
