@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied
-from django.http import StreamingHttpResponse
+from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.urls import path, reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .audit import record
@@ -105,7 +107,11 @@ class AuditEventAdmin(admin.ModelAdmin):
         """CSV of the events the current filters show (owner only)."""
         if not request.user.has_perm("privacy.export_auditevent"):
             raise PermissionDenied
-        queryset = self.get_changelist_instance(request).get_queryset(request).order_by("id")
+        try:
+            queryset = self.get_changelist_instance(request).get_queryset(request).order_by("id")
+        except IncorrectLookupParameters:
+            # A filter the log cannot apply (a hand-edited address): no export, a clear 400.
+            return HttpResponseBadRequest(gettext("The filters of this export are not valid."))
         record(
             action=AuditAction.EXPORT,
             actor=request.user,

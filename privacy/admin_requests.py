@@ -33,7 +33,7 @@ from .access_report import report_json, report_pdf
 from .admin_audit import RegisterModelAdmin
 from .audit import record
 from .forms import ExtendForm, IdentityForm, ReasonForm
-from .models import AuditAction, ControllerDetails, DataRequest, RequestStatus
+from .models import AuditAction, ControllerDetails, DataRequest, RequestKind, RequestStatus
 from .rectification import (
     RECTIFIABLE_FIELDS,
     Recipient,
@@ -271,8 +271,9 @@ class DataRequestAdmin(RegisterModelAdmin):
 
     def rectify_view(self, request, pk):
         def run(obj, data):
-            customer = obj.customers.filter(pk=request.POST.get("customer")).first()
-            if customer is None or not obj.is_open:
+            customer_id = request.POST.get("customer", "")
+            customer = obj.customers.filter(pk=customer_id).first() if customer_id.isdigit() else None
+            if customer is None or not obj.is_open or obj.kind != RequestKind.RECTIFICATION:
                 raise ops.RequestStateError("customer")
             changes = {n: request.POST[n] for n in RECTIFIABLE_FIELDS if request.POST.get(n, "").strip()}
             outcome = apply_rectification(customer=customer, changes=changes, actor=request.user)

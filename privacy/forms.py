@@ -171,9 +171,12 @@ def _is_png(data: bytes) -> bool:
 
     try:
         with Image.open(io.BytesIO(data)) as image:
-            image.verify()
-            return image.format == "PNG" and image.width <= 2000 and image.height <= 1000
-    except (UnidentifiedImageError, OSError, ValueError):
+            # The size comes from the header: check it before anything is decoded.
+            if image.format != "PNG" or image.width > 2000 or image.height > 1000:
+                return False
+            image.verify()  # chunk checksums; raises SyntaxError on a broken file
+            return True
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError, SyntaxError, EOFError):
         return False
 
 

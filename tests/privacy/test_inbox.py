@@ -109,3 +109,28 @@ def test_workflow_views_refuse_get_and_other_staff_without_commitment(
     other = verified_client(client, staff_without_commitment)
     assert other.post(url, {"reason": "x"}).status_code == 403
     assert other.get(reverse("admin:privacy_datarequest_changelist")).status_code == 403
+
+
+def test_hand_made_workflow_posts_get_a_message_not_a_server_error(owner_client):
+    """Bad input in a workflow step is refused with a message, never a 500."""
+    rectification = make_request(kind="rectification")
+    access = make_request(kind="access")
+    customer = CustomerFactory()
+    owner_client.post(
+        reverse("admin:privacy_datarequest_link", args=[access.pk]), {"customers": [str(customer.pk)]}
+    )
+    for request, customer_id in [(rectification, "abc"), (rectification, "99999"), (access, str(customer.pk))]:
+        response = owner_client.post(
+            reverse("admin:privacy_datarequest_rectify", args=[request.pk]),
+            {"customer": customer_id, "last_name": "Muutettu"},
+            follow=True,
+        )
+        assert response.status_code == 200
+        assert "does not fit" in response.text or "ei sovi" in response.text
+    customer.refresh_from_db()
+    assert customer.last_name != "Muutettu"
+
+
+def test_audit_log_export_with_a_bad_filter_is_a_400(owner_client):
+    response = owner_client.get(reverse("admin:privacy_auditevent_export") + "?occurred_at__gte=zz")
+    assert response.status_code == 400

@@ -201,12 +201,29 @@ def test_drawn_signature_is_optional_stored_and_shown_to_staff_only(
     assert "data:image/png;base64," in admin_page.text
 
 
+def crafted_png(width: int, height: int, *, corrupt: bool = False) -> bytes:
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) ^ (1 if corrupt and kind == b"IDAT" else 0)
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    pixels = zlib.compress(b"\x00" * (width + 1) * 2)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
 @pytest.mark.parametrize(
     "value",
     [
         "data:image/png;base64,!!!",
         "data:text/html;base64,PGI+",
         "data:image/png;base64," + base64.b64encode(b"GIF89a").decode(),
+        # a header that claims 30,000 x 30,000 pixels (a decompression bomb)
+        "data:image/png;base64," + base64.b64encode(crafted_png(30000, 30000)).decode(),
+        # a chunk whose checksum is wrong
+        "data:image/png;base64," + base64.b64encode(crafted_png(100, 50, corrupt=True)).decode(),
     ],
 )
 def test_broken_signature_image_gets_a_form_error(client, value):
