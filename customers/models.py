@@ -333,6 +333,7 @@ class Channel(models.TextChoices):
     PHONE = "phone", _("Phone")
     WEB_FORM = "web_form", _("Web form")
     BAN_REGISTER = "ban_register", _("Direct-marketing ban register")
+    SUPPRESSION = "suppression", _("Erased earlier, asked not to be contacted again")
 
 
 class ObjectionPurpose(models.TextChoices):

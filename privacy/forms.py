@@ -69,6 +69,15 @@ class DataRequestForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    no_contact_again = forms.BooleanField(
+        label=_("Do not contact me again"),
+        required=False,
+        help_text=_(
+            "We then keep a one-way code made from your e-mail address (the address itself "
+            "cannot be read from it), so that a customer list from a shop cannot add you back "
+            "and you get no marketing."
+        ),
+    )
     # Each language is named in itself, as a reader of that language looks for it.
     reply_language = forms.ChoiceField(
         label=_("Language of the reply"),
@@ -163,6 +172,8 @@ class DataRequestForm(forms.Form):
             )
         if data["kind"] == RequestKind.OBJECTION:
             fields["objection_purposes"] = list(data["objection_purposes"])
+        if data["kind"] == RequestKind.ERASURE:
+            fields["no_contact_again"] = data["no_contact_again"]
         return fields
 
 

@@ -141,18 +141,25 @@ def fulfil_anonymisation(*, request: DataRequest, actor) -> DataRequest:
 
 
 def plan_erasure(request: DataRequest) -> list[ErasureOutcome]:
-    return [erase_customer(c, actor=None, request=request, dry_run=True) for c in request.customers.all()]
+    wish = request.no_contact_again
+    return [
+        erase_customer(c, actor=None, request=request, dry_run=True, suppress_contact=wish)
+        for c in request.customers.all()
+    ]
 
 
 @transaction.atomic
 def fulfil_erasure(*, request: DataRequest, actor) -> list[ErasureOutcome]:
     """Erase every linked customer, or nothing when a hold blocks any of them."""
     _require(request, RequestKind.ERASURE)
-    customers = list(request.customers.all())
-    plans = [erase_customer(c, actor=actor, request=request, dry_run=True) for c in customers]
+    customers, wish = list(request.customers.all()), request.no_contact_again
+    plans = [
+        erase_customer(c, actor=actor, request=request, dry_run=True, suppress_contact=wish)
+        for c in customers
+    ]
     if any(p.blocked for p in plans):
         return plans
-    outcomes = [erase_customer(c, actor=actor, request=request) for c in customers]
+    outcomes = [erase_customer(c, actor=actor, request=request, suppress_contact=wish) for c in customers]
     with translation.override(request.reply_language):
         kept = [
             _("%(count)s order(s) kept until %(date)s under the Accounting Act, with no link to you")

@@ -283,6 +283,11 @@ class DataRequest(models.Model):
     rectification_correct = models.TextField(_("what it should be"), max_length=2000, blank=True)
     rectification_grounds = models.TextField(_("grounds"), max_length=2000, blank=True)
     objection_purposes = models.JSONField(_("objection purposes"), default=list, blank=True)
+    no_contact_again = models.BooleanField(
+        _("do not contact again"),
+        default=False,
+        help_text=_("Erasure: keep a one-way hash of the e-mail address so the person is never added back."),
+    )
     # Signature.
     signature_name = models.CharField(
         _("typed signature"),

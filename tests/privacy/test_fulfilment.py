@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 from pypdf import PdfReader
 
-from customers.models import Customer, MarketingObjection
+from customers.models import Customer, MarketingObjection, ObjectionPurpose
 from privacy.finder import find_personal_data
 from privacy.models import AuditEvent, DataRequest, RequestStatus
 from tests.factories import CustomerFactory, DisclosureFactory, OrderFactory
@@ -198,3 +198,49 @@ def test_erasure_clears_the_identity_note(owner_client, aino):
     owner_client.post(url("erase", request), {"confirm_reference": request.reference})
     request.refresh_from_db()
     assert request.status == RequestStatus.COMPLETED and request.identity_note == ""
+
+
+def test_do_not_contact_again_is_kept_as_a_hash_and_honoured_when_the_person_returns(
+    client, owner_client, aino, django_capture_on_commit_callbacks
+):
+    """S11, S17: erased at their wish never to be contacted again, a person added back
+    later (a new purchase) is objected for every purpose at once: no label reaches them."""
+    from django.core import mail
+
+    from customers.labels import LabelFilters, label_selection
+    from privacy.models import ContactSuppression
+    from tests.privacy.test_requests import form_data, links
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/fi/privacy/request/", form_data("erasure", no_contact_again="on"))
+    client.post(links(mail.outbox[0])[0])
+    request = DataRequest.objects.get()
+    assert request.no_contact_again
+    owner_client.post(url("link", request), {"customers": [str(aino.pk)]})
+    page = owner_client.get(
+        reverse("admin:privacy_datarequest_change", args=[request.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert "Do not contact me again" in page.text
+    assert "suppression entry (hashed e-mail address)" in page.text  # in the erasure plan
+    owner_client.post(url("erase", request), {"confirm_reference": request.reference})
+    assert not Customer.objects.filter(pk=aino.pk).exists()
+    assert ContactSuppression.objects.count() == 1
+    assert find_personal_data("aino@example.fi") == []
+
+    back = CustomerFactory(first_name="Aino", last_name="Mäkinen", email="Aino@Example.fi")
+    assert set(back.objections.in_force().values_list("purpose", flat=True)) == set(ObjectionPurpose.values)
+    assert set(back.objections.values_list("channel", flat=True)) == {"suppression"}
+    assert back not in label_selection(LabelFilters()).customers
+    other = CustomerFactory(email="someone.else@example.fi")
+    assert not other.objections.exists()
+
+
+def test_without_the_wish_nothing_is_kept(owner_client, aino):
+    from privacy.models import ContactSuppression
+
+    request = make_request(kind="erasure")
+    owner_client.post(url("link", request), {"customers": [str(aino.pk)]})
+    owner_client.post(url("erase", request), {"confirm_reference": request.reference})
+    assert not Customer.objects.filter(pk=aino.pk).exists()
+    assert not ContactSuppression.objects.exists()
+    assert not CustomerFactory(email="aino@example.fi").objections.exists()

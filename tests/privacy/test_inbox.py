@@ -119,7 +119,11 @@ def test_hand_made_workflow_posts_get_a_message_not_a_server_error(owner_client)
     owner_client.post(
         reverse("admin:privacy_datarequest_link", args=[access.pk]), {"customers": [str(customer.pk)]}
     )
-    for request, customer_id in [(rectification, "abc"), (rectification, "99999"), (access, str(customer.pk))]:
+    for request, customer_id in [
+        (rectification, "abc"),
+        (rectification, "99999"),
+        (access, str(customer.pk)),
+    ]:
         response = owner_client.post(
             reverse("admin:privacy_datarequest_rectify", args=[request.pk]),
             {"customer": customer_id, "last_name": "Muutettu"},

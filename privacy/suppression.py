@@ -1,0 +1,46 @@
+"""A person erased at their own wish "never to be contacted again" (S11, S17).
+
+Only a keyed one-way hash of their e-mail address is kept (ContactSuppression).
+When someone with that address enters the register again (added by staff, say
+after a new purchase), every marketing objection is recorded for them at once,
+so no label, list or campaign reaches them. Imports leave such rows out
+altogether (customers/imports.py): a stale shop list must not bring back a
+person who was erased.
+"""
+
+from __future__ import annotations
+
+from customers.models import Channel, Customer, ObjectionPurpose
+
+from .erasure import email_hash
+from .models import ContactSuppression
+
+
+def is_suppressed(email: str) -> bool:
+    return bool(email) and ContactSuppression.objects.filter(email_hash=email_hash(email)).exists()
+
+
+def suppressed_among(emails) -> set[str]:
+    """Which of these addresses belong to people who asked not to be contacted again."""
+    by_hash = {email_hash(e): e for e in emails if e}
+    found = ContactSuppression.objects.filter(email_hash__in=list(by_hash)).values_list(
+        "email_hash", flat=True
+    )
+    return {by_hash[h] for h in found}
+
+
+def honour_suppression(customer: Customer, *, actor=None) -> bool:
+    """Record every objection for a returning person who asked not to be contacted."""
+    from .objection import record_objections
+
+    if not is_suppressed(customer.email):
+        return False
+    record_objections(
+        customer=customer, purposes=list(ObjectionPurpose.values), channel=Channel.SUPPRESSION, actor=actor
+    )
+    return True
+
+
+def on_customer_saved(sender, instance: Customer, created: bool, raw: bool = False, **kwargs) -> None:
+    if created and not raw and instance.email:
+        honour_suppression(instance)
