@@ -46,6 +46,18 @@ KEPT_LABELS = {
 }
 
 
+# What an erasure deletes or detaches, as staff read it in the plan.
+ERASED_LABELS = {
+    "customer": gettext_lazy("customer record"),
+    "orders": gettext_lazy("orders past the bookkeeping period"),
+    "objections": gettext_lazy("marketing objections"),
+    "consents": gettext_lazy("e-mail marketing consents"),
+    "request_identities": gettext_lazy("identity data of earlier requests"),
+    "admin_history": gettext_lazy("admin history entries"),
+    "disclosures": gettext_lazy("disclosures' personal fields"),
+}
+
+
 @dataclass(frozen=True)
 class Kept:
     what: str  # a key of KEPT_LABELS
@@ -74,6 +86,12 @@ class ErasureOutcome:
     @property
     def blocked(self) -> bool:
         return bool(self.blocked_by)
+
+    @property
+    def deleted_items(self) -> list[tuple[str, int]]:
+        """What goes, for people: (label, count), leaving out what there is none of."""
+        items = [*self.deleted.items(), *((k, v) for k, v in self.anonymised.items() if k != "orders")]
+        return [(str(ERASED_LABELS.get(k, k)), v) for k, v in items if v]
 
 
 def email_hash(email: str) -> str:
