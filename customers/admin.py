@@ -18,6 +18,7 @@ from import_export.admin import ImportMixin
 
 from privacy.admin_audit import RegisterModelAdmin
 from privacy.erasure import erase_customer
+from privacy.suppression import honour_suppression
 
 from .changes import record_change
 from .forms import CustomerAdminForm
@@ -312,6 +313,15 @@ class CustomerAdmin(NoDeleteMixin, CustomerImportMixin, ImportMixin, RecordedByM
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
+        if not change and honour_suppression(obj, actor=request.user):
+            self.message_user(
+                request,
+                _(
+                    "This e-mail address belongs to someone erased earlier at their wish never "
+                    "to be contacted again: every marketing objection is now recorded for them."
+                ),
+                messages.WARNING,
+            )
         if change:
             fields = [name for name in form.changed_data if name != "change_source"]
             record_change(

@@ -1,8 +1,9 @@
 """A person erased at their own wish "never to be contacted again" (S11, S17).
 
 Only a keyed one-way hash of their e-mail address is kept (ContactSuppression).
-When someone with that address enters the register again (added by staff, say
-after a new purchase), every marketing objection is recorded for them at once,
+When someone with that address is added again by staff (say after a new
+purchase; the admin calls honour_suppression), every marketing objection is
+recorded for them at once,
 so no label, list or campaign reaches them. Imports leave such rows out
 altogether (customers/imports.py): a stale shop list must not bring back a
 person who was erased.
@@ -39,8 +40,3 @@ def honour_suppression(customer: Customer, *, actor=None) -> bool:
         customer=customer, purposes=list(ObjectionPurpose.values), channel=Channel.SUPPRESSION, actor=actor
     )
     return True
-
-
-def on_customer_saved(sender, instance: Customer, created: bool, raw: bool = False, **kwargs) -> None:
-    if created and not raw and instance.email:
-        honour_suppression(instance)
