@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
 
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.cache import patch_cache_control
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -29,6 +31,20 @@ from .requests import (
 )
 
 TOKEN_MAX_LENGTH = 64
+
+
+def private_page(view):
+    """Pages behind a requester's secret link: never cached (a shared computer's browser
+    or a proxy) and never indexed by a search engine."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        patch_cache_control(response, no_store=True, no_cache=True, private=True)
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        return response
+
+    return wrapper
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -88,6 +104,7 @@ def _by_token(finder, token: str):
     return found
 
 
+@private_page
 @require_http_methods(["GET", "POST"])
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows a button; only the POST confirms, so a mail scanner opening the link
@@ -106,11 +123,15 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+@private_page
 @require_http_methods(["GET", "POST"])
 def status(request: HttpRequest, token: str) -> HttpResponse:
     data_request = _by_token(find_by_status_token, token)
     action = request.POST.get("action") if request.method == "POST" else None
     if action == "withdraw":
+        if not request.POST.get("confirm_withdraw"):
+            messages.warning(request, _("Tick the box to confirm that you want to withdraw the request."))
+            return redirect("privacy:status", token)
         try:
             withdraw_request(request=data_request)
         except RequestStateError:
@@ -156,6 +177,7 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+@private_page
 def report_download(request: HttpRequest, token: str, fmt: str) -> HttpResponse:
     """The released access report, from the status page; every download is audited."""
     data_request = _by_token(find_by_status_token, token)

@@ -129,7 +129,10 @@ def test_requester_withdraws_from_the_status_page(client, language, django_captu
     submit(client, language, reply_language=language, capture=django_capture_on_commit_callbacks)
     confirm_url, status_url = links(mail.outbox[0])
     client.post(confirm_url)
-    client.post(status_url, {"action": "withdraw"})
+    unconfirmed = client.post(status_url, {"action": "withdraw"}, follow=True)
+    assert DataRequest.objects.get().status == RequestStatus.RECEIVED  # one click is not enough
+    assert ("Tick the box" in unconfirmed.text) == (language == "en")
+    client.post(status_url, {"action": "withdraw", "confirm_withdraw": "yes"})
     request = DataRequest.objects.get()
     assert request.status == RequestStatus.WITHDRAWN and request.closed_at
     assert list(request.events.values_list("action", flat=True)) == [
@@ -254,6 +257,15 @@ def test_rate_limit_refuses_a_flood_and_lets_another_address_through(
     assert DataRequest.objects.count() == 3
     with django_capture_on_commit_callbacks(execute=True):
         assert client.post("/fi/privacy/request/", form_data(), REMOTE_ADDR="10.1.1.2").status_code == 302
+
+
+def test_pages_behind_the_secret_link_are_never_cached_or_indexed(client, django_capture_on_commit_callbacks):
+    submit(client, "en", reply_language="en", capture=django_capture_on_commit_callbacks)
+    confirm_url, status_url = links(mail.outbox[0])
+    for url in [confirm_url, status_url]:
+        response = client.get(url)
+        assert response.status_code == 200
+        assert "no-store" in response["Cache-Control"] and "noindex" in response["X-Robots-Tag"]
 
 
 def test_unknown_token_is_404_and_no_personal_data_in_urls(client):
