@@ -11,6 +11,8 @@ transaction: a file with any invalid row is not imported at all.
 
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
 from functools import lru_cache
 from itertools import islice
 
@@ -155,6 +157,10 @@ class CustomerImportResource(resources.ModelResource):
         self._pending_changes: list[tuple[Customer, list[str]]] = []
         self._pending_consents: list[Customer] = []
         self._consent_queued: set[int] = set()  # id() of customers queued for a consent
+
+    def import_data(self, *args, **kwargs):
+        with _automatic_gc_paused():
+            return super().import_data(*args, **kwargs)
 
     # -- reading the file ---------------------------------------------------
     def before_import(self, dataset, **kwargs):
@@ -415,6 +421,24 @@ class CustomerImportResource(resources.ModelResource):
             ],
             batch_size=BATCH,
         )
+
+
+@contextmanager
+def _automatic_gc_paused():
+    """Pause Python's automatic cyclic garbage collection while a file is imported.
+
+    An import keeps hundreds of thousands of objects alive (customers, row results), and
+    every automatic full collection walks all of them: a quarter of the time of a
+    100,000-row import. The import makes no reference cycles, so nothing piles up
+    meanwhile; objects are still freed by reference counting. Collection resumes
+    afterwards (unless something else had turned it off)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _update_rows(instances: list[Customer], names: tuple[str, ...]) -> None:
