@@ -84,6 +84,7 @@ def recognise_headers(headers: list[str]) -> tuple[str, dict[str, str]]:
 
 
 CONSENT_YES = {"yes", "true", "1", "kyllä"}
+UNREAD = ("created_at", "updated_at", "last_activity_at")  # what an import never reads of a customer
 BATCH = 1000  # rows per bulk INSERT/UPDATE and per IN (...) list when looking up matches
 
 
@@ -222,8 +223,11 @@ class CustomerImportResource(resources.ModelResource):
                 if key in wanted:
                     keyed.setdefault(key, pk)
         customers: dict[int, Customer] = {}
+        # The timestamps are left unread (the import sets updated_at itself): reading
+        # them is a third of the time it takes to load a customer.
+        matched = Customer.objects.defer(*UNREAD)
         for chunk in chunks(sorted(set(keyed.values()))):
-            customers.update(Customer.objects.in_bulk(chunk))
+            customers.update(matched.in_bulk(chunk))
         self.matches = {key: customers[pk] for key, pk in keyed.items()}
         if any(
             str(v or "").strip().lower() in CONSENT_YES
@@ -442,25 +446,41 @@ def _automatic_gc_paused():
 
 
 def _update_rows(instances: list[Customer], names: tuple[str, ...]) -> None:
-    """UPDATE the `names` columns of `instances`, each row by its primary key."""
+    """UPDATE the `names` columns of `instances`, each row by its primary key.
+
+    PostgreSQL gets one UPDATE ... FROM (VALUES ...) per 1,000 rows (a statement per row
+    costs a round trip each); SQLite, in-process, runs one prepared UPDATE per row."""
     connection = connections[router.db_for_write(Customer)]
     meta = Customer._meta
     model_fields = [meta.get_field(name) for name in names]
     quote = connection.ops.quote_name
-    # Names come from the model and are quoted; every value is a parameter.
-    sql = "UPDATE {} SET {} WHERE {} = %s".format(  # noqa: S608
-        quote(meta.db_table),
-        ", ".join(f"{quote(field.column)} = %s" for field in model_fields),
-        quote(meta.pk.column),
-    )
+    table, pk = quote(meta.db_table), quote(meta.pk.column)
     params = [
-        [field.get_db_prep_save(getattr(instance, field.attname), connection) for field in model_fields]
-        + [instance.pk]
+        [instance.pk]
+        + [field.get_db_prep_save(getattr(instance, field.attname), connection) for field in model_fields]
         for instance in instances
     ]
+    # Names come from the model and are quoted; every value is a parameter.
     with connection.cursor() as cursor:
-        for chunk in chunks(params):
-            cursor.executemany(sql, chunk)
+        if connection.vendor == "postgresql":
+            columns = ", ".join(quote(field.column) for field in [meta.pk, *model_fields])
+            assignments = ", ".join(
+                f"{quote(field.column)} = v.{quote(field.column)}" for field in model_fields
+            )
+            row = "({})".format(
+                ", ".join(f"%s::{field.db_type(connection)}" for field in [meta.pk, *model_fields])
+            )
+            for chunk in chunks(params):
+                cursor.execute(
+                    f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join([row] * len(chunk))})"  # noqa: S608
+                    f" AS v ({columns}) WHERE {table}.{pk} = v.{pk}",
+                    [value for values in chunk for value in values],
+                )
+        else:
+            assignments = ", ".join(f"{quote(field.column)} = %s" for field in model_fields)
+            sql = f"UPDATE {table} SET {assignments} WHERE {pk} = %s"  # noqa: S608
+            for chunk in chunks(params):
+                cursor.executemany(sql, [values[1:] + values[:1] for values in chunk])
 
 
 def _text(value) -> str:
