@@ -369,9 +369,6 @@ class CustomerImportResource(resources.ModelResource):
             self._consent_queued.add(id(instance))
             self._pending_consents.append(instance)
 
-    def get_bulk_update_fields(self):
-        return [field.attribute for field in self.get_import_fields()] + ["birth_year", "updated_at"]
-
     def bulk_update(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
         """UPDATE only the columns the rows changed, one prepared statement per set of columns.
 
