@@ -5,13 +5,20 @@ from __future__ import annotations
 from .models import Customer, CustomerChange
 
 
-def record_change(*, customer: Customer, fields: list[str], source: str, actor) -> CustomerChange | None:
-    """One row per saved change: the field names (never values), the source and who."""
-    if not fields:
-        return None
-    return CustomerChange.objects.create(
+def change_entry(*, customer: Customer, fields: list[str], source: str, actor) -> CustomerChange:
+    """The history row for one change, unsaved: the field names (never values), the source and who."""
+    return CustomerChange(
         customer=customer,
         fields=sorted(fields),
         source=source,
         changed_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
+
+
+def record_change(*, customer: Customer, fields: list[str], source: str, actor) -> CustomerChange | None:
+    """One row per saved change."""
+    if not fields:
+        return None
+    entry = change_entry(customer=customer, fields=fields, source=source, actor=actor)
+    entry.save()
+    return entry

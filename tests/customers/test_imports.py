@@ -5,8 +5,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import Workbook
+from tablib import Dataset
 
-from customers.models import Customer, MarketingObjection
+from customers.imports import CustomerImportResource
+from customers.models import Customer, CustomerChange, EmailMarketingConsent, MarketingObjection
 from privacy.models import AuditEvent
 from tests.factories import CustomerFactory, MarketingObjectionFactory
 
@@ -72,6 +74,89 @@ def test_duplicates_update_instead_of_multiplying(owner_client):
     own = b"first_name,last_name,postal_code,city\nPekka,Shoppinen,20100,Turku\n"
     result, _ = import_file(owner_client, own)
     assert result.totals["skip"] == 1 and Customer.objects.count() == 2
+
+
+def test_a_person_listed_twice_in_one_file_becomes_one_customer(owner_client):
+    """S8: duplicates within the file are matched like duplicates in the register."""
+    content = (
+        b"first_name,last_name,email,phone,postal_code,city,accepts_email_marketing\n"
+        b"Tupla,Rivinen,tupla@example.fi,,00100,Helsinki,yes\n"
+        b"Tupla,Rivinen,TUPLA@example.fi,,00100,Espoo,yes\n"
+        b"Puhe,Linen,,040 111 2222,33100,Tampere,\n"
+        b"Puhe,Linen,,+358401112222,33100,Tampere,\n"
+        b"Nimi,Postinen,,,90100,Oulu,\n"
+        b"nimi,POSTINEN,,,90100,,\n"
+    )
+    result, _ = import_file(owner_client, content)
+    assert (result.totals["new"], result.totals["update"], result.totals["skip"]) == (3, 2, 1)
+    assert Customer.objects.count() == 3
+    customer = Customer.objects.get(email="tupla@example.fi")
+    assert customer.city == "Espoo" and customer.source == "web_shop"
+    assert customer.email_consents.count() == 1
+    by_name = Customer.objects.get(postal_code="90100")
+    assert by_name.last_name == "POSTINEN" and by_name.city == "Oulu"  # an empty cell wipes nothing
+    assert str(Customer.objects.get(last_name="Linen").phone) == "+358401112222"
+    assert not CustomerChange.objects.exists()  # new customers record their source, not a change
+
+
+def test_every_updated_customer_gets_one_change_row_with_what_changed(
+    owner_client, owner, django_assert_max_num_queries
+):
+    """S8: a large import records, per updated customer, which fields changed, the source and who."""
+    existing = [
+        CustomerFactory(email=f"vanha{i}@example.fi", city="Vanha", birth_date=None) for i in range(30)
+    ]
+    with_consent = existing[0]
+    EmailMarketingConsent.objects.create(customer=with_consent, channel="web_form")
+    rows = ["first_name,last_name,email,phone,city,birth_date,accepts_email_marketing"]
+    for i, customer in enumerate(existing):
+        birth = "1990-01-02" if i % 2 else ""
+        rows.append(f"{customer.first_name},{customer.last_name},{customer.email},,Uusi,{birth},yes")
+    rows += [f"Uusi,Asiakas{i},uusi{i}@example.fi,,Oulu,1985-03-04,no" for i in range(20)]
+    phone_before = str(existing[1].phone)
+    with django_assert_max_num_queries(
+        80
+    ):  # about 60 for the preview and the import of 50 rows: none per row
+        result, _ = import_file(owner_client, "\n".join(rows).encode(), source="reseller")
+    assert result.totals["update"] == 30 and result.totals["new"] == 20
+    changes = CustomerChange.objects.filter(customer__in=existing)
+    assert changes.count() == 30
+    assert {c.source for c in changes} == {"reseller"} and {c.changed_by_id for c in changes} == {owner.pk}
+    customer = existing[1]
+    customer.refresh_from_db()
+    assert customer.changes.get().fields == ["birth_date", "city"]
+    assert customer.birth_year == 1990 and customer.city == "Uusi"
+    assert str(customer.phone) == phone_before and customer.updated_at > customer.created_at
+    assert existing[2].changes.get().fields == ["city"]
+    assert Customer.objects.get(last_name="Asiakas0").birth_year == 1985
+    # One consent per customer who accepted: the one already in force is not duplicated.
+    assert EmailMarketingConsent.objects.count() == 30
+    assert with_consent.email_consents.count() == 1
+
+
+def test_the_preview_writes_nothing(owner_client):
+    CustomerFactory(email="esikatselu@example.fi", city="Vanha")
+    content = (
+        b"first_name,last_name,email,city\nE,Katselu,esikatselu@example.fi,Uusi\nU,Usi,u@example.fi,Oulu\n"
+    )
+    response = preview(owner_client, content)
+    assert response.context["result"].totals["update"] == 1
+    assert Customer.objects.count() == 1 and Customer.objects.get().city == "Vanha"
+    assert not CustomerChange.objects.exists()
+
+
+def test_an_invalid_row_after_many_valid_ones_imports_nothing():
+    """All or nothing also when the valid rows before it were already sent to the database."""
+    rows = ["first_name,last_name,email,postal_code"]
+    rows += [f"Monta,Rivia{i},monta{i}@example.fi,00100" for i in range(2500)]
+    rows.append("Viallinen,Rivi,viallinen@example.fi,123")
+    dataset = Dataset().load("\n".join(rows), format="csv")
+    result = CustomerImportResource(source="import").import_data(
+        dataset, dry_run=False, use_transactions=True, rollback_on_validation_errors=True
+    )
+    assert result.has_validation_errors()
+    assert [row.number for row in result.invalid_rows] == [2501]
+    assert not Customer.objects.exists()
 
 
 def test_own_format_in_xlsx(owner_client):
