@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from import_export.forms import ConfirmImportForm, ImportForm
 
@@ -79,13 +79,26 @@ class CustomerImportMixin:
     @staticmethod
     def _audit(request, result, step: str) -> None:
         totals = {k.lower(): int(v) for k, v in result.totals.items()}
+        left_out = getattr(result, "left_out_suppressed", 0)
         record(
             action=AuditAction.IMPORT,
             actor=request.user,
             object_type="customers.customer",
             fields=[step],
-            counts={"rows": result.total_rows, **totals},
+            counts={"rows": result.total_rows, **totals, "left_out_suppressed": left_out},
         )
+        if left_out:
+            messages.warning(
+                request,
+                ngettext(
+                    "%(count)s row was left out: the person was erased at their own wish never "
+                    "to be contacted again.",
+                    "%(count)s rows were left out: the people were erased at their own wish never "
+                    "to be contacted again.",
+                    left_out,
+                )
+                % {"count": left_out},
+            )
 
     def import_action(self, request, **kwargs):
         response = super().import_action(request, **kwargs)

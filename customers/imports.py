@@ -158,6 +158,7 @@ class CustomerImportResource(resources.ModelResource):
         self._pending_changes: list[tuple[Customer, list[str]]] = []
         self._pending_consents: list[Customer] = []
         self._consent_queued: set[int] = set()  # id() of customers queued for a consent
+        self.left_out_suppressed = 0  # rows of people who asked never to be contacted again
 
     def import_data(self, *args, **kwargs):
         with _automatic_gc_paused():
@@ -183,7 +184,14 @@ class CustomerImportResource(resources.ModelResource):
             phones = [p or a for p, a in zip(dataset["phone"], dataset["address_phone"], strict=True)]
             del dataset["phone"]
             dataset.append_col(phones, header="phone")
+        _numbers_as_text(dataset)
+        self.left_out_suppressed = _leave_out_suppressed(dataset)
         self._preload_matches(dataset)
+
+    def after_import(self, dataset, result, **kwargs):
+        super().after_import(dataset, result, **kwargs)
+        result.left_out_suppressed = self.left_out_suppressed
+        self._write_history_and_consents(result, **kwargs)
 
     def _preload_matches(self, dataset) -> None:
         """Find the existing customers this file may touch, in a few queries.
@@ -401,10 +409,9 @@ class CustomerImportResource(resources.ModelResource):
             using_transactions, dry_run, raise_errors, batch_size=batch_size or BATCH, result=result
         )
 
-    def after_import(self, dataset, result, **kwargs):
+    def _write_history_and_consents(self, result, **kwargs):
         """Write the change history (S8) and the e-mail marketing consents, in bulk, now that
         every new customer has its id. A dry run (the preview) writes neither."""
-        super().after_import(dataset, result, **kwargs)
         if kwargs.get("dry_run") or result.has_errors():
             return
         CustomerChange.objects.bulk_create(
@@ -422,6 +429,33 @@ class CustomerImportResource(resources.ModelResource):
             ],
             batch_size=BATCH,
         )
+
+
+def _numbers_as_text(dataset) -> None:
+    """A spreadsheet stores a phone number or a postal code typed as digits as a number;
+    the import reads text (Excel has already dropped a leading zero; the phone's region
+    puts it back)."""
+    for index, row in enumerate(dataset):
+        if any(isinstance(v, int | float) and not isinstance(v, bool) for v in row):
+            dataset[index] = tuple(
+                (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))
+                if isinstance(v, int | float) and not isinstance(v, bool)
+                else v
+                for v in row
+            )
+
+
+def _leave_out_suppressed(dataset) -> int:
+    """Rows for people erased at their wish never to be contacted again are left out: a
+    stale shop list must not bring them back (only a hash of their address is known)."""
+    from privacy.suppression import suppressed_among
+
+    emails = [str(e or "").strip().lower() for e in dataset["email"]]
+    suppressed = suppressed_among(set(emails) - {""})
+    doomed = [index for index, email in enumerate(emails) if email in suppressed]
+    for index in reversed(doomed):
+        del dataset[index]
+    return len(doomed)
 
 
 @contextmanager

@@ -170,6 +170,42 @@ def test_own_format_in_xlsx(owner_client):
     assert Customer.objects.get().last_name == "Excelinen"
 
 
+def test_numbers_typed_as_numbers_in_excel_import_as_text(owner_client):
+    """Excel stores a phone or postal code typed as digits as a number (dropping the
+    leading zero); the import reads them as the text they were meant to be."""
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["first_name", "last_name", "email", "phone", "postal_code", "city"])
+    sheet.append(["Numero", "Excelinen", "numero@example.fi", 401234567, 33100, "Tampere"])
+    sheet.append(["Liuku", "Excelinen", "liuku@example.fi", 358407654321.0, "00100", "Helsinki"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    import_file(owner_client, buffer.getvalue(), name="c.xlsx", fmt=XLSX_FORMAT)
+    numero = Customer.objects.get(first_name="Numero")
+    assert str(numero.phone) == "+358401234567" and numero.postal_code == "33100"
+    assert str(Customer.objects.get(first_name="Liuku").phone) == "+358407654321"
+
+
+def test_a_person_who_asked_never_to_be_contacted_again_is_left_out(owner_client, owner):
+    """S11, S17: erased at their wish never to be contacted again, a person on a stale
+    shop list is not brought back; the preview and the import say how many rows were
+    left out (a count only)."""
+    from privacy.erasure import erase_customer
+
+    erase_customer(CustomerFactory(email="pois@example.fi"), actor=owner, suppress_contact=True)
+    content = (
+        b"first_name,last_name,email,postal_code,city\n"
+        b"Paluu,Poistettu,POIS@example.fi,00100,Helsinki\n"
+        b"Uusi,Asiakas,uusi@example.fi,00100,Helsinki\n"
+    )
+    response = preview(owner_client, content)
+    assert "1 row was left out" in response.text
+    result, done = import_file(owner_client, content)
+    assert list(Customer.objects.values_list("last_name", flat=True)) == ["Asiakas"]
+    event = AuditEvent.objects.filter(action="import", fields=["import"]).latest("id")
+    assert event.counts["left_out_suppressed"] == 1 and event.counts["new"] == 1
+
+
 def test_one_invalid_row_imports_nothing_and_says_why(owner_client):
     """S8: all or nothing, with the reason per row."""
     content = (
