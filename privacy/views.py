@@ -66,6 +66,18 @@ def rate_limited(request: HttpRequest, exception=None) -> HttpResponse:
     return render(request, "privacy/rate_limited.html", status=429)
 
 
+def _over_the_limit(request: HttpRequest) -> bool:
+    """Requests and resent links share one allowance per client address."""
+    return is_ratelimited(
+        request,
+        group="privacy-request",
+        key="ip",
+        rate=settings.REQUEST_RATE_LIMIT,
+        method="POST",
+        increment=True,
+    )
+
+
 def _site_url(request: HttpRequest) -> str:
     return settings.SITE_URL or request.build_absolute_uri("/")
 
@@ -73,14 +85,7 @@ def _site_url(request: HttpRequest) -> str:
 @require_http_methods(["GET", "POST"])
 def request_form(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        if is_ratelimited(
-            request,
-            group="privacy-request",
-            key="ip",
-            rate=settings.REQUEST_RATE_LIMIT,
-            method="POST",
-            increment=True,
-        ):
+        if _over_the_limit(request):
             return rate_limited(request)
         form = DataRequestForm(request.POST)
         if form.is_valid():
@@ -138,14 +143,7 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
             pass
         return redirect("privacy:status", token)
     if action == "resend":
-        if is_ratelimited(
-            request,
-            group="privacy-request",
-            key="ip",
-            rate=settings.REQUEST_RATE_LIMIT,
-            method="POST",
-            increment=True,
-        ):
+        if _over_the_limit(request):
             return rate_limited(request)
         try:
             resend_confirmation(request=data_request, site_url=_site_url(request))
