@@ -37,8 +37,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 CHUNK = 2000
 
 
-def escape_cell(value) -> str:
-    text = "" if value is None else str(value)
+def escape_cell(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
@@ -114,57 +113,55 @@ def label_selection(filters: LabelFilters, *, with_counts: bool = True) -> Label
     )
 
 
-def _name(record: dict) -> str:
-    return f"{record['first_name']} {record['last_name']}".strip()
-
-
-def _city(record: dict) -> str:
-    return record["city"].upper()
-
-
-def _country(record: dict) -> str:
-    return "" if record["country"] == "FI" else record["country"]
-
-
-def _key(name: str):
-    return lambda record: record[name] or ""
+def label_cells(record: tuple) -> list[str]:
+    """A label's columns from a record of LABEL_FIELDS, in the Finnish address order the
+    sheet prints: name, organisation, street, postal code, CITY, country (abroad only)."""
+    first, last, street, postal, city, country, organisation = record
+    return [
+        f"{first} {last}".strip(),
+        organisation or "",
+        street,
+        postal,
+        city.upper(),
+        "" if country == "FI" else country,
+    ]
 
 
 class LabelResource(resources.Resource):
     """The columns of a label export; every value escaped against formula injection.
 
-    It exports the plain rows of `label_records` (dicts of LABEL_FIELDS), not model
+    It exports the plain rows of `label_records` (tuples of LABEL_FIELDS), not model
     instances: building a Customer parses its phone number, which made an export of
-    100,000 labels ten times slower for a value no label shows."""
+    100,000 labels ten times slower for a value no label shows. A row is made in one
+    step (`export_resource`), not a call per field: a call per cell was half the time
+    of the export on PostgreSQL."""
 
-    name = fields.Field(column_name="name", dehydrate_method=_name)
-    organisation = fields.Field(column_name="organisation", dehydrate_method=_key("organisation__name"))
-    street_address = fields.Field(column_name="street_address", dehydrate_method=_key("street_address"))
-    postal_code = fields.Field(column_name="postal_code", dehydrate_method=_key("postal_code"))
-    city = fields.Field(column_name="city", dehydrate_method=_city)
-    country = fields.Field(column_name="country", dehydrate_method=_country)
+    name = fields.Field(column_name="name")
+    organisation = fields.Field(column_name="organisation")
+    street_address = fields.Field(column_name="street_address")
+    postal_code = fields.Field(column_name="postal_code")
+    city = fields.Field(column_name="city")
+    country = fields.Field(column_name="country")
 
     class Meta:
         fields = ("name", "organisation", "street_address", "postal_code", "city", "country")
         export_order = fields
 
-    def export_field(self, field, instance, **kwargs):
-        return escape_cell(super().export_field(field, instance, **kwargs))
+    def export_resource(self, record, selected_fields=None, **kwargs):
+        return [escape_cell(cell) for cell in label_cells(record)]
 
 
-def label_records(queryset: QuerySet) -> Iterator[dict]:
+def label_records(queryset: QuerySet) -> Iterator[tuple]:
     """Only what a label shows is loaded (never the phone), in chunks."""
-    return queryset.values(*LABEL_FIELDS).iterator(chunk_size=CHUNK)
+    return queryset.values_list(*LABEL_FIELDS).iterator(chunk_size=CHUNK)
 
 
 def label_rows(queryset: QuerySet) -> Iterator[list[str]]:
     resource = LabelResource()
     yield resource.get_export_headers()
-    # Every column has a dehydrate function: resolved once instead of per cell, which
-    # halves the export's time. Resource.export() goes through export_field, same rule.
-    getters = [field.dehydrate_method for field in resource.get_export_fields()]
+    export = resource.export_resource
     for record in label_records(queryset):
-        yield [escape_cell(get(record)) for get in getters]
+        yield export(record)
 
 
 def csv_chunks(queryset: QuerySet) -> Iterator[str]:
@@ -199,14 +196,15 @@ def write_xlsx(queryset: QuerySet, target) -> None:
     workbook.save(target)
 
 
-def address_lines(record: dict) -> list[str]:
+def address_lines(record: tuple) -> list[str]:
     """Finnish address order: name, organisation, street, postal code and CITY, country."""
-    lines = [_name(record)]
-    if record["organisation__name"]:
-        lines.append(record["organisation__name"])
-    lines += [record["street_address"], f"{record['postal_code']} {_city(record)}"]
-    if _country(record):
-        lines.append(record["country"])
+    name, organisation, street, postal, city, country = label_cells(record)
+    lines = [name]
+    if organisation:
+        lines.append(organisation)
+    lines += [street, f"{postal} {city}"]
+    if country:
+        lines.append(country)
     return lines
 
 
