@@ -159,6 +159,7 @@ class CustomerImportResource(resources.ModelResource):
         self._pending_consents: list[Customer] = []
         self._consent_queued: set[int] = set()  # id() of customers queued for a consent
         self.left_out_suppressed = 0  # rows of people who asked never to be contacted again
+        self._suppressed: set[str] = set()
 
     def import_data(self, *args, **kwargs):
         with _automatic_gc_paused():
@@ -185,7 +186,7 @@ class CustomerImportResource(resources.ModelResource):
             del dataset["phone"]
             dataset.append_col(phones, header="phone")
         _numbers_as_text(dataset)
-        self.left_out_suppressed = _leave_out_suppressed(dataset)
+        self._suppressed, self.left_out_suppressed = _suppressed_addresses(dataset), 0
         self._preload_matches(dataset)
 
     def after_import(self, dataset, result, **kwargs):
@@ -325,7 +326,11 @@ class CustomerImportResource(resources.ModelResource):
             self._row_changed.append(field.attribute)
 
     def skip_row(self, instance, original, row, import_validation_errors=None):
-        """An existing customer whose row changes nothing is reported unchanged."""
+        """Skipped: a person who asked never to be contacted again (counted), and an
+        existing customer whose row changes nothing (reported unchanged)."""
+        if row.get("email") and row["email"] in self._suppressed:
+            self.left_out_suppressed += 1
+            return True
         return not self._row_new and not import_validation_errors and not instance._import_changed
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
@@ -445,17 +450,13 @@ def _numbers_as_text(dataset) -> None:
             )
 
 
-def _leave_out_suppressed(dataset) -> int:
-    """Rows for people erased at their wish never to be contacted again are left out: a
-    stale shop list must not bring them back (only a hash of their address is known)."""
+def _suppressed_addresses(dataset) -> set[str]:
+    """The file's addresses of people erased at their wish never to be contacted again
+    (only a hash of their address is known): their rows are skipped, so a stale shop
+    list cannot bring them back."""
     from privacy.suppression import suppressed_among
 
-    emails = [str(e or "").strip().lower() for e in dataset["email"]]
-    suppressed = suppressed_among(set(emails) - {""})
-    doomed = [index for index, email in enumerate(emails) if email in suppressed]
-    for index in reversed(doomed):
-        del dataset[index]
-    return len(doomed)
+    return suppressed_among({str(e or "").strip().lower() for e in dataset["email"]} - {""})
 
 
 @contextmanager
