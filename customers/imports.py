@@ -269,7 +269,11 @@ class CustomerImportResource(resources.ModelResource):
         """Match by e-mail, then phone, then first and last name with postal code.
 
         A customer created earlier in the same file is matched too, so a file that
-        lists someone twice creates one customer."""
+        lists someone twice creates one customer. A row of a person who asked never to
+        be contacted again matches nobody: it is read into a throwaway customer and
+        skipped (skip_row), so none of it reaches a customer the file updates."""
+        if self._is_suppressed(row):
+            return None
         for key in self._keys(
             row.get("email"),
             row.get("phone"),
@@ -328,10 +332,24 @@ class CustomerImportResource(resources.ModelResource):
     def skip_row(self, instance, original, row, import_validation_errors=None):
         """Skipped: a person who asked never to be contacted again (counted), and an
         existing customer whose row changes nothing (reported unchanged)."""
-        if row.get("email") and row["email"] in self._suppressed:
+        if self._is_suppressed(row):
             self.left_out_suppressed += 1
             return True
-        return not self._row_new and not import_validation_errors and not instance._import_changed
+        if self._row_new or import_validation_errors or instance._import_changed:
+            return False
+        return not self._brings_consent(instance, row)
+
+    def _is_suppressed(self, row) -> bool:
+        return str(row.get("email") or "").strip().lower() in self._suppressed
+
+    def _brings_consent(self, instance, row) -> bool:
+        """The row gives e-mail marketing consent the customer does not yet have."""
+        accepts = str(row.get("accepts_email_marketing") or "").strip().lower()
+        return (
+            accepts in CONSENT_YES
+            and instance.pk not in self._consented
+            and id(instance) not in self._consent_queued
+        )
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
         """Validate what the row sets (every field of a new customer, the changed fields of
@@ -357,7 +375,7 @@ class CustomerImportResource(resources.ModelResource):
             self.create_instances.append(instance)
         elif instance.pk is None:
             pass  # created by an earlier row of this file and still queued for its INSERT
-        else:
+        elif changed:  # an unchanged customer may come here only for a new consent
             if not getattr(instance, "_import_queued", False):
                 instance._import_queued = True
                 instance._import_dirty = set()
@@ -373,12 +391,7 @@ class CustomerImportResource(resources.ModelResource):
             instance.postal_code,
         ):
             self.matches.setdefault(key, instance)
-        accepts = str(row.get("accepts_email_marketing") or "").strip().lower()
-        if (
-            accepts in CONSENT_YES
-            and instance.pk not in self._consented
-            and id(instance) not in self._consent_queued
-        ):
+        if self._brings_consent(instance, row):
             self._consent_queued.add(id(instance))
             self._pending_consents.append(instance)
 
@@ -437,17 +450,25 @@ class CustomerImportResource(resources.ModelResource):
 
 
 def _numbers_as_text(dataset) -> None:
-    """A spreadsheet stores a phone number or a postal code typed as digits as a number;
-    the import reads text (Excel has already dropped a leading zero; the phone's region
-    puts it back)."""
+    """A spreadsheet stores a phone number or a postal code typed as digits as a number,
+    dropping leading zeros: the import reads them as text, a postal code padded back to
+    its five digits (00100 was stored as 100) and a phone number left to its region."""
+    postal = dataset.headers.index("postal_code") if "postal_code" in dataset.headers else -1
     for index, row in enumerate(dataset):
-        if any(isinstance(v, int | float) and not isinstance(v, bool) for v in row):
+        if any(_is_number(v) for v in row):
             dataset[index] = tuple(
-                (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))
-                if isinstance(v, int | float) and not isinstance(v, bool)
-                else v
-                for v in row
+                _number_text(v, pad=5 if column == postal else 0) if _is_number(v) else v
+                for column, v in enumerate(row)
             )
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _number_text(value: int | float, *, pad: int) -> str:
+    text = str(int(value)) if isinstance(value, int) or value.is_integer() else str(value)
+    return text.zfill(pad) if pad else text
 
 
 def _suppressed_addresses(dataset) -> set[str]:

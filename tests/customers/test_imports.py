@@ -288,3 +288,43 @@ def test_bad_ban_list_gets_a_message(owner_client):
         reverse("admin:customers_customer_banlist"), {"file": SimpleUploadedFile("ban.csv", b"name\nx\n")}
     )
     assert response.status_code == 400 and "first_name" in response.text
+
+
+@pytest.mark.parametrize("earlier_row", ["new_in_this_file", "existing_customer"])
+def test_a_suppressed_row_never_reaches_a_customer_the_file_touches(owner_client, owner, earlier_row):
+    """S11, S17: the row of a person who asked never to be contacted again must not leak
+    into a customer it would match (one created or updated by an earlier row)."""
+    from privacy.erasure import erase_customer
+
+    if earlier_row == "existing_customer":
+        CustomerFactory(email="vanha@example.fi", phone="+358401234567", first_name="Matti", last_name="Uusi")
+    erase_customer(CustomerFactory(email="pois@example.fi"), actor=owner, suppress_contact=True)
+    content = (
+        b"first_name,last_name,email,phone,postal_code,city\n"
+        b"Matti,Uusi,uusi@example.fi,040 123 4567,33100,Tampere\n"
+        b"Matti,Uusi,pois@example.fi,040 123 4567,33100,Tampere\n"
+    )
+    result, _ = import_file(owner_client, content)
+    assert result.left_out_suppressed == 1
+    assert list(Customer.objects.values_list("email", flat=True)) == ["uusi@example.fi"]
+
+
+def test_a_consent_in_the_file_is_recorded_for_an_otherwise_unchanged_customer(owner_client):
+    known = CustomerFactory(email="sama@example.fi", first_name="Sama", last_name="Nen")
+    content = b"first_name,last_name,email,accepts_email_marketing\nSama,Nen,sama@example.fi,yes\n"
+    import_file(owner_client, content)
+    assert EmailMarketingConsent.objects.in_force().filter(customer=known).count() == 1
+    import_file(owner_client, content)  # the same file again adds nothing
+    assert EmailMarketingConsent.objects.filter(customer=known).count() == 1
+    assert not CustomerChange.objects.filter(customer=known).exists()
+
+
+def test_a_postal_code_typed_as_a_number_in_excel_gets_its_zeros_back(owner_client):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["first_name", "last_name", "postal_code", "city"])
+    sheet.append(["Helka", "Helsinkiläinen", 100, "Helsinki"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    import_file(owner_client, buffer.getvalue(), name="c.xlsx", fmt=XLSX_FORMAT)
+    assert Customer.objects.get().postal_code == "00100"
