@@ -21,10 +21,11 @@ from . import requests as ops
 from .access_report import build_access_report, report_json
 from .anonymisation import anonymise_customers
 from .audit import record
-from .erasure import ErasureOutcome, erase_customer
+from .erasure import ErasureOutcome, email_hash, erase_customer
 from .models import (
     ActorType,
     AuditAction,
+    ContactSuppression,
     ControllerDetails,
     DataRequest,
     RequestKind,
@@ -160,6 +161,10 @@ def fulfil_erasure(*, request: DataRequest, actor) -> list[ErasureOutcome]:
     if any(p.blocked for p in plans):
         return plans
     outcomes = [erase_customer(c, actor=actor, request=request, suppress_contact=wish) for c in customers]
+    if wish and request.email:
+        # The address the person wrote from is theirs too, whatever the register held
+        # (a customer found by phone or by name may have had another address, or none).
+        ContactSuppression.objects.get_or_create(email_hash=email_hash(request.email))
     with translation.override(request.reply_language):
         kept = [
             _("%(count)s order(s) kept until %(date)s under the Accounting Act, with no link to you")

@@ -253,3 +253,25 @@ def test_without_the_wish_nothing_is_kept(owner_client, aino):
     assert not ContactSuppression.objects.exists()
     owner_client.post(reverse("admin:customers_customer_add"), customer_form(email="aino@example.fi"))
     assert not Customer.objects.get(email="aino@example.fi").objections.exists()
+
+
+def test_the_requesters_own_address_is_suppressed_when_the_customer_had_another(
+    client, owner_client, django_capture_on_commit_callbacks
+):
+    """The person asked from their own address; the customer found (by phone here) had
+    another one, or none: both are kept from coming back."""
+    from django.core import mail
+
+    from privacy.models import ContactSuppression
+    from privacy.suppression import is_suppressed
+    from tests.privacy.test_requests import form_data, links
+
+    found_by_phone = CustomerFactory(email="", phone="+358407654321")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/fi/privacy/request/", form_data("erasure", no_contact_again="on"))
+    client.post(links(mail.outbox[0])[0])
+    request = DataRequest.objects.get()
+    owner_client.post(url("link", request), {"customers": [str(found_by_phone.pk)]})
+    owner_client.post(url("erase", request), {"confirm_reference": request.reference})
+    assert not Customer.objects.exists()
+    assert ContactSuppression.objects.count() == 1 and is_suppressed("aino@example.fi")
