@@ -174,9 +174,11 @@ def resend_confirmation(*, request: DataRequest, site_url: str) -> DataRequest:
     return request
 
 
-def last_mail_failed(request: DataRequest) -> bool:
-    """Whether the newest confirmation e-mail could not be sent."""
-    last = (
+def last_confirmation_mail(request: DataRequest) -> str | None:
+    """What became of the newest confirmation e-mail: REQUEST_SUBMITTED (the first one
+    went), CONFIRMATION_RESENT (a new link went) or EMAIL_FAILED (it could not be sent).
+    Read after the sending, which happens once the request's transaction commits."""
+    return (
         request.events.filter(
             action__in=[
                 AuditAction.REQUEST_SUBMITTED,
@@ -188,7 +190,6 @@ def last_mail_failed(request: DataRequest) -> bool:
         .values_list("action", flat=True)
         .first()
     )
-    return last == AuditAction.EMAIL_FAILED
 
 
 @transaction.atomic

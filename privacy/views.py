@@ -24,7 +24,7 @@ from .requests import (
     confirm_request,
     find_by_confirm_token,
     find_by_status_token,
-    last_mail_failed,
+    last_confirmation_mail,
     resend_confirmation,
     submit_request,
     withdraw_request,
@@ -155,11 +155,8 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
                     "If it has expired, please send a new request."
                 ),
             )
-        else:
-            if not last_mail_failed(data_request):
-                messages.success(
-                    request, _("We sent the confirmation link again. Check your spam folder too.")
-                )
+        # Whether the mail went is shown by the page itself: it goes once this request's
+        # transaction commits, after this view returns.
         return redirect("privacy:status", token)
     return render(
         request,
@@ -168,8 +165,9 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
             "data_request": data_request,
             "token": token,
             "awaiting": data_request.status == RequestStatus.AWAITING_CONFIRMATION,
-            "mail_failed": data_request.status == RequestStatus.AWAITING_CONFIRMATION
-            and last_mail_failed(data_request),
+            "last_mail": last_confirmation_mail(data_request)
+            if data_request.status == RequestStatus.AWAITING_CONFIRMATION
+            else None,
             "report_available": released_report(data_request) is not None,
         },
     )

@@ -302,6 +302,12 @@ def test_mail_server_down_keeps_the_request_and_the_link_can_be_sent_again(
     failed = AuditEvent.objects.get(action="email_failed")
     assert "aino" not in str(failed.fields).lower() and failed.fields == ["request_confirm"]
 
+    with django_capture_on_commit_callbacks(execute=True):  # still down: no false comfort
+        client.post(status_path, {"action": "resend"})
+    page = client.get(status_path)
+    assert "could not send the confirmation e-mail" in page.text
+    assert "We sent the confirmation link again" not in page.text
+
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     with django_capture_on_commit_callbacks(execute=True):
         client.post(status_path, {"action": "resend"})
