@@ -11,6 +11,7 @@ transaction: a file with any invalid row is not imported at all.
 
 from __future__ import annotations
 
+import copy
 import gc
 from contextlib import contextmanager
 from functools import lru_cache
@@ -112,9 +113,7 @@ class CustomerImportResource(resources.ModelResource):
     postal_code = fields.Field(attribute="postal_code", column_name="postal_code")
     city = fields.Field(attribute="city", column_name="city")
     country = fields.Field(attribute="country", column_name="country")
-    birth_date = fields.Field(
-        attribute="birth_date", column_name="birth_date", widget=widgets.DateWidget(coerce_to_string=False)
-    )
+    birth_date = fields.Field(attribute="birth_date", column_name="birth_date", widget=widgets.DateWidget())
 
     class Meta:
         model = Customer
@@ -138,9 +137,10 @@ class CustomerImportResource(resources.ModelResource):
         # updated time) and the change history and consents are done here, in bulk too.
         use_bulk = True
         batch_size = BATCH
-        # The preview lists new, updated, unchanged and invalid rows with reasons; a
-        # field-by-field diff of every row would cost more than the import itself.
-        # skip_row() below finds the unchanged rows without the library's copy of each row.
+        # The import itself skips the library's field-by-field diff (a copy of every
+        # customer, costlier than the rest of the import); the preview (a dry run) shows
+        # it, so staff see each row's values before they confirm (see import_data).
+        # skip_row() below finds the unchanged rows without the diff.
         skip_diff = True
         skip_html_diff = True
 
@@ -161,9 +161,12 @@ class CustomerImportResource(resources.ModelResource):
         self.left_out_suppressed = 0  # rows of people who asked never to be contacted again
         self._suppressed: set[str] = set()
 
-    def import_data(self, *args, **kwargs):
+    def import_data(self, dataset, dry_run=False, *args, **kwargs):
+        # Options of this resource only (the class's are shared): a diff for the preview.
+        self._meta = copy.copy(type(self)._meta)
+        self._meta.skip_diff = self._meta.skip_html_diff = not dry_run
         with _automatic_gc_paused():
-            return super().import_data(*args, **kwargs)
+            return super().import_data(dataset, dry_run, *args, **kwargs)
 
     # -- reading the file ---------------------------------------------------
     def before_import(self, dataset, **kwargs):

@@ -328,3 +328,12 @@ def test_a_postal_code_typed_as_a_number_in_excel_gets_its_zeros_back(owner_clie
     book.save(buffer)
     import_file(owner_client, buffer.getvalue(), name="c.xlsx", fmt=XLSX_FORMAT)
     assert Customer.objects.get().postal_code == "00100"
+
+
+def test_the_preview_shows_each_rows_values_before_anything_is_imported(owner_client):
+    """S8: staff see what each row would write, then confirm."""
+    content = b"first_name,last_name,email,postal_code,city\nEsko,Esikatselu,esko@example.fi,00100,Helsinki\n"
+    response = preview(owner_client, content)
+    assert response.status_code == 200
+    assert "Esikatselu" in response.text and "esko@example.fi" in response.text
+    assert not Customer.objects.exists()
