@@ -9,12 +9,9 @@ which date.
 from __future__ import annotations
 
 import datetime
-import hashlib
-import hmac
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
@@ -38,7 +35,8 @@ from .holds import (
     first_voucher_date_still_held,
     voucher_kept_until,
 )
-from .models import CLOSED_STATUSES, AuditAction, ContactSuppression
+from .models import CLOSED_STATUSES, AuditAction
+from .suppression import suppress
 
 KEPT_LABELS = {
     "orders": gettext_lazy("orders, detached from the person"),
@@ -92,12 +90,6 @@ class ErasureOutcome:
         """What goes, for people: (label, count), leaving out what there is none of."""
         items = [*self.deleted.items(), *((k, v) for k, v in self.anonymised.items() if k != "orders")]
         return [(str(ERASED_LABELS.get(k, k)), v) for k, v in items if v]
-
-
-def email_hash(email: str) -> str:
-    """Keyed one-way hash of a normalised e-mail address."""
-    key = (getattr(settings, "AUDIT_LOG_KEY", "") or settings.SECRET_KEY).encode()
-    return hmac.new(key, email.strip().casefold().encode(), hashlib.sha256).hexdigest()
 
 
 class _DryRun(Exception):
@@ -166,7 +158,7 @@ def _erase(customer: Customer, outcome: ErasureOutcome, *, suppress_contact: boo
     outcome.deleted["orders"] = orders.filter(ordered_on__lt=held_from).delete()[0]
 
     if suppress_contact and customer.email:
-        ContactSuppression.objects.get_or_create(email_hash=email_hash(customer.email))
+        suppress(customer.email)
         outcome.kept.append(
             Kept("suppression", 1, _("The person's own wish not to be contacted again"), None)
         )

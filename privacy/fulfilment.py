@@ -21,16 +21,16 @@ from . import requests as ops
 from .access_report import build_access_report, report_json
 from .anonymisation import anonymise_customers
 from .audit import record
-from .erasure import ErasureOutcome, email_hash, erase_customer
+from .erasure import ErasureOutcome, erase_customer
 from .models import (
     ActorType,
     AuditAction,
-    ContactSuppression,
     ControllerDetails,
     DataRequest,
     RequestKind,
 )
 from .objection import record_objections
+from .suppression import suppress
 
 REPORT_DOWNLOAD_DAYS = 30
 # Art. 21(3): an objection to direct marketing is absolute; these purposes are its forms.
@@ -164,7 +164,7 @@ def fulfil_erasure(*, request: DataRequest, actor) -> list[ErasureOutcome]:
     if wish and request.email:
         # The address the person wrote from is theirs too, whatever the register held
         # (a customer found by phone or by name may have had another address, or none).
-        ContactSuppression.objects.get_or_create(email_hash=email_hash(request.email))
+        suppress(request.email)
     with translation.override(request.reply_language):
         kept = [
             _("%(count)s order(s) kept until %(date)s under the Accounting Act, with no link to you")

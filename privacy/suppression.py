@@ -3,22 +3,36 @@
 Only a keyed one-way hash of their e-mail address is kept (ContactSuppression).
 When someone with that address is added again by staff (say after a new
 purchase; the admin calls honour_suppression), every marketing objection is
-recorded for them at once,
-so no label, list or campaign reaches them. Imports leave such rows out
-altogether (customers/imports.py): a stale shop list must not bring back a
-person who was erased.
+recorded for them at once, so no label, list or campaign reaches them. Imports
+leave such rows out altogether (customers/imports.py): a stale shop list must
+not bring back a person who was erased.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
+from django.conf import settings
+
 from customers.models import Channel, Customer, ObjectionPurpose
 
-from .erasure import email_hash
 from .models import ContactSuppression
 
 
+def email_hash(email: str) -> str:
+    """Keyed one-way hash of a normalised e-mail address."""
+    key = (getattr(settings, "AUDIT_LOG_KEY", "") or settings.SECRET_KEY).encode()
+    return hmac.new(key, email.strip().casefold().encode(), hashlib.sha256).hexdigest()
+
+
+def suppress(email: str) -> None:
+    """Keep the person's wish never to be contacted again, as a hash of the address."""
+    ContactSuppression.objects.get_or_create(email_hash=email_hash(email))
+
+
 def is_suppressed(email: str) -> bool:
-    return bool(email) and ContactSuppression.objects.filter(email_hash=email_hash(email)).exists()
+    return bool(suppressed_among([email]))
 
 
 def suppressed_among(emails) -> set[str]:

@@ -11,11 +11,12 @@ from django.utils import translation
 
 from customers.models import Customer, Disclosure, MarketingObjection, Order
 from privacy import erasure
-from privacy.erasure import email_hash, erase_customer
+from privacy.erasure import erase_customer
 from privacy.finder import find_personal_data
 from privacy.holds import first_voucher_date_still_held, voucher_kept_until
 from privacy.models import AuditEvent, ContactSuppression, DataRequest
 from privacy.requests import complete_request, confirm_request, submit_request
+from privacy.suppression import email_hash
 from tests.factories import (
     CustomerFactory,
     DisclosureFactory,
