@@ -21,17 +21,11 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from import_export import fields, resources
 
-from .models import Customer, ObjectionPurpose, Order
+from .models import DIRECT_MARKETING_PURPOSES, Customer, Order
 
-# Addressed direct mail is direct marketing: whoever objected to publication in lists,
-# direct advertising, distance selling or direct marketing in general is left out
-# (S6, S17; an objection to direct marketing is absolute, GDPR art. 21(3)).
-LABEL_PURPOSES = (
-    ObjectionPurpose.LISTING,
-    ObjectionPurpose.DIRECT_ADVERTISING,
-    ObjectionPurpose.DISTANCE_SELLING,
-    ObjectionPurpose.DIRECT_MARKETING,
-)
+# Addressed direct mail is direct marketing: whoever objected to any of its forms is
+# left out.
+LABEL_PURPOSES = DIRECT_MARKETING_PURPOSES
 # OWASP CSV injection: a cell starting with one of these is read as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 CHUNK = 2000

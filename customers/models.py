@@ -353,6 +353,16 @@ class ObjectionPurpose(models.TextChoices):
     MARKET_RESEARCH = "market_research", _("Market and opinion research")
 
 
+# The forms direct marketing takes. An objection to any of them is absolute (GDPR
+# art. 21(3)) and leaves the person off mailing labels (S6, S17).
+DIRECT_MARKETING_PURPOSES = (
+    ObjectionPurpose.LISTING,
+    ObjectionPurpose.DIRECT_ADVERTISING,
+    ObjectionPurpose.DISTANCE_SELLING,
+    ObjectionPurpose.DIRECT_MARKETING,
+)
+
+
 class MarketingObjectionQuerySet(models.QuerySet):
     def in_force(self, *purposes: str) -> MarketingObjectionQuerySet:
         qs = self.filter(withdrawn_at__isnull=True)

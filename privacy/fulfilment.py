@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from customers.models import Channel, ObjectionPurpose
+from customers.models import DIRECT_MARKETING_PURPOSES, Channel, ObjectionPurpose
 
 from . import requests as ops
 from .access_report import build_access_report, report_json
@@ -33,13 +33,6 @@ from .objection import record_objections
 from .suppression import suppress
 
 REPORT_DOWNLOAD_DAYS = 30
-# Art. 21(3): an objection to direct marketing is absolute; these purposes are its forms.
-DIRECT_MARKETING_PURPOSES = {
-    ObjectionPurpose.LISTING,
-    ObjectionPurpose.DIRECT_ADVERTISING,
-    ObjectionPurpose.DISTANCE_SELLING,
-    ObjectionPurpose.DIRECT_MARKETING,
-}
 
 
 def _require(request: DataRequest, kind: str) -> None:
@@ -102,7 +95,8 @@ def record_download(request: DataRequest, fmt: str) -> None:
 def refusable(request: DataRequest) -> bool:
     """An objection to direct marketing cannot be refused (art. 21(3))."""
     return not (
-        request.kind == RequestKind.OBJECTION and DIRECT_MARKETING_PURPOSES & set(request.objection_purposes)
+        request.kind == RequestKind.OBJECTION
+        and set(DIRECT_MARKETING_PURPOSES) & set(request.objection_purposes)
     )
 
 
