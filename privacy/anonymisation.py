@@ -19,7 +19,7 @@ from django.utils import timezone
 from customers.models import Customer, Disclosure, Order
 
 from .audit import record
-from .models import CLOSED_STATUSES, AuditAction, DataRequest
+from .models import AuditAction
 
 # Every Customer field that can identify a person, and what it becomes.
 CUSTOMER_CLEARED = {
@@ -72,13 +72,9 @@ def anonymise_customers(
     LogEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(Customer), object_id__in=[str(p) for p in pks]
     ).update(object_repr="", change_message="")
-    from .requests import erase_identity
+    from .requests import erase_closed_request_identities
 
-    closed_requests = DataRequest.objects.filter(
-        customers__in=pks, status__in=CLOSED_STATUSES, identity_erased_at__isnull=True
-    ).distinct()
-    for old_request in closed_requests:
-        erase_identity(old_request)
+    erase_closed_request_identities(pks)
     outcome = AnonymisationOutcome(len(pks), already, orders, disclosures)
     if audit:
         record(

@@ -35,7 +35,7 @@ from .holds import (
     first_voucher_date_still_held,
     voucher_kept_until,
 )
-from .models import CLOSED_STATUSES, AuditAction
+from .models import AuditAction
 from .suppression import suppress
 
 KEPT_LABELS = {
@@ -168,14 +168,9 @@ def _erase(customer: Customer, outcome: ErasureOutcome, *, suppress_contact: boo
         customer=None, data_disclosed=""
     )
     # The person's other closed requests keep reference, kind and dates; who asked goes.
-    from .requests import erase_identity
+    from .requests import erase_closed_request_identities
 
-    closed = customer.requests.filter(status__in=CLOSED_STATUSES, identity_erased_at__isnull=True)
-    if request is not None:
-        closed = closed.exclude(pk=request.pk)
-    for old_request in closed:
-        erase_identity(old_request)
-    outcome.deleted["request_identities"] = len(closed)
+    outcome.deleted["request_identities"] = erase_closed_request_identities([customer.pk], keep=request)
     outcome.deleted["admin_history"] = LogEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(Customer), object_id=str(customer.pk)
     ).delete()[0]

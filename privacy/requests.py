@@ -26,6 +26,7 @@ from customers.models import Customer
 from .audit import record
 from .emails import send_to_requester
 from .models import (
+    CLOSED_STATUSES,
     ActorType,
     AuditAction,
     DataRequest,
@@ -307,6 +308,20 @@ def erase_identity(request: DataRequest) -> None:
     request.report_json = ""
     request.identity_erased_at = timezone.now()
     request.save()
+
+
+def erase_closed_request_identities(customer_ids, *, keep: DataRequest | None = None) -> int:
+    """Forget who asked on these customers' closed requests (reference, kind, dates and
+    outcome stay); `keep` is the request being fulfilled, closed by its own step."""
+    closed = DataRequest.objects.filter(
+        customers__in=customer_ids, status__in=CLOSED_STATUSES, identity_erased_at__isnull=True
+    ).distinct()
+    if keep is not None:
+        closed = closed.exclude(pk=keep.pk)
+    old_requests = list(closed)
+    for old_request in old_requests:
+        erase_identity(old_request)
+    return len(old_requests)
 
 
 def suggested_customers(request: DataRequest) -> QuerySet[Customer]:
