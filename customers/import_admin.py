@@ -77,7 +77,8 @@ class CustomerImportMixin:
         form.add_error("import_file", message)
 
     @staticmethod
-    def _audit(request, result, step: str) -> None:
+    def _audit_and_report(request, result, step: str) -> None:
+        """An audit event with the counts; a message when rows were left out."""
         totals = {k.lower(): int(v) for k, v in result.totals.items()}
         left_out = getattr(result, "left_out_suppressed", 0)
         record(
@@ -104,12 +105,12 @@ class CustomerImportMixin:
         response = super().import_action(request, **kwargs)
         result = (getattr(response, "context_data", None) or {}).get("result")
         if result is not None:
-            self._audit(request, result, "preview")
+            self._audit_and_report(request, result, "preview")
         return response
 
     def process_dataset(self, dataset, form, request, **kwargs):
         result = super().process_dataset(dataset, form, request, **kwargs)
-        self._audit(request, result, "import")
+        self._audit_and_report(request, result, "import")
         return result
 
     def has_import_permission(self, request):

@@ -399,11 +399,9 @@ class CustomerImportResource(resources.ModelResource):
             self._pending_consents.append(instance)
 
     def bulk_update(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
-        """UPDATE only the columns the rows changed, one prepared statement per set of columns.
-
-        Django's bulk_update() builds a CASE expression per row and column, which costs
-        more than the whole rest of the import; this runs the same UPDATE ... WHERE id =
-        for every row with executemany()."""
+        """UPDATE only the columns the rows changed, grouped by that set of columns
+        (_update_rows). Django's bulk_update() builds a CASE expression per row and
+        column, which cost more than the whole rest of the import."""
         if self.update_instances and (using_transactions or not dry_run):
             try:
                 now = timezone.now()

@@ -188,5 +188,4 @@ def report_download(request: HttpRequest, token: str, fmt: str) -> HttpResponse:
     else:
         response = HttpResponse(report_pdf(report), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{data_request.reference}-access-report.{fmt}"'
-    response["Cache-Control"] = "no-store"
     return response

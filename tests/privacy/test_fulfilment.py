@@ -63,6 +63,7 @@ def test_access_report_is_previewed_released_and_downloaded(client, owner_client
     assert "Report (PDF)" in page.text and "download it on this page" in page.text
     pdf = client.get(f"/en/privacy/status/{submitted.status_token}/report.pdf")
     assert "Mäkinen" in pdf_text(pdf.content) and "Access report" in pdf_text(pdf.content)
+    assert "no-store" in pdf["Cache-Control"] and "noindex" in pdf["X-Robots-Tag"]
     data = json.loads(client.get(f"/en/privacy/status/{submitted.status_token}/report.json").content)
     assert data["data_subjects"][0]["orders"][0]["order_number"] == "ACC-1"
     assert data["requests"][0]["reference"] == request.reference
