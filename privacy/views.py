@@ -9,9 +9,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.cache import patch_cache_control
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import is_ratelimited
 
@@ -40,11 +40,10 @@ def private_page(view):
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
-        patch_cache_control(response, no_store=True, no_cache=True, private=True)
         response["X-Robots-Tag"] = "noindex, nofollow"
         return response
 
-    return wrapper
+    return never_cache(wrapper)
 
 
 def home(request: HttpRequest) -> HttpResponse:
