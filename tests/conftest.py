@@ -60,6 +60,16 @@ def staff_without_commitment(db):
     return make_staff("uusi", group=STAFF_GROUP, commitment=False)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hasher():
+    """Argon2 is slow on purpose, and every persona hashes a password: tests hash with
+    MD5 instead. tests/test_settings.py asserts that production keeps Argon2."""
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def plain_static_storage(settings):
     """Tests do not run collectstatic; production's manifest storage needs it."""
