@@ -14,7 +14,6 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from import_export.admin import ImportMixin
 
 from privacy.admin_audit import RegisterModelAdmin
 from privacy.erasure import erase_customer
@@ -164,7 +163,7 @@ def phone_search_term(term: str) -> str | None:
 
 
 @admin.register(Customer)
-class CustomerAdmin(NoDeleteMixin, CustomerImportMixin, ImportMixin, RecordedByMixin, RegisterModelAdmin):
+class CustomerAdmin(NoDeleteMixin, CustomerImportMixin, RecordedByMixin, RegisterModelAdmin):
     audit_views = True  # opening a customer's page is in the audit log
     list_display = [
         "full_name_link",
