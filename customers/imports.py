@@ -87,8 +87,8 @@ CONSENT_YES = {"yes", "true", "1", "kyllä"}
 UNREAD = ("created_at", "updated_at", "last_activity_at")  # what an import never reads of a customer
 BATCH = 1000  # rows per bulk INSERT/UPDATE and per IN (...) list when looking up matches
 XLSX_MAGIC = b"PK\x03\x04"  # an XLSX file is a zip archive
-# Reads ISO dates and, in Finnish, 31.12.1980 (the active language's input formats).
-DATE = forms.DateField(required=False)
+# ISO dates (what the shops export) and Finnish ones (31.12.1980), whatever the language.
+DATE = forms.DateField(required=False, input_formats=["%Y-%m-%d", "%d.%m.%Y"])
 
 
 class ImportFileError(ValueError):

@@ -341,3 +341,80 @@ def test_the_preview_shows_each_rows_values_before_anything_is_imported(owner_cl
     assert response.status_code == 200
     assert "Esikatselu" in response.text and "esko@example.fi" in response.text
     assert not Customer.objects.exists()
+
+
+def test_the_customer_list_links_to_the_import(owner_client):
+    response = owner_client.get(reverse("admin:customers_customer_changelist"))
+    assert f'href="{IMPORT}"' in response.text
+
+
+def test_staff_without_a_confidentiality_commitment_cannot_import(client, staff_without_commitment):
+    """S13: no access to customer data before the commitment is on record."""
+    from tests.conftest import verified_client
+
+    staff_client = verified_client(client, staff_without_commitment)
+    assert staff_client.get(IMPORT).status_code == 403
+    assert staff_client.post(CONFIRM, {"token": "0" * 32}).status_code == 403
+
+
+def test_the_file_waits_privately_between_preview_and_confirm_and_is_then_deleted(owner_client, upload_dir):
+    """The uploaded file is kept under a random name known to the session only; no
+    personal data goes into a URL; the file is gone once imported."""
+    content = b"first_name,last_name,email\nTiedosto,Odottaja,odottaja@example.fi\n"
+    response = preview(owner_client, content)
+    [kept] = list(upload_dir.iterdir())
+    assert kept.read_bytes() == content and kept.stat().st_mode & 0o077 == 0
+    assert owner_client.session["customer_import"]["token"] == kept.name
+    assert f'action="{CONFIRM}"' in response.text and "odottaja" not in CONFIRM
+    done = confirm(owner_client, response)
+    assert done.status_code == 302 and done.url == reverse("admin:customers_customer_changelist")
+    assert not list(upload_dir.iterdir()) and "customer_import" not in owner_client.session
+    assert Customer.objects.get().last_name == "Odottaja"
+
+
+def test_a_replaced_preview_cannot_be_confirmed(owner_client, upload_dir):
+    """Confirming a preview in a stale tab imports nothing: only the latest preview counts."""
+    first = preview(owner_client, b"first_name,last_name\nEka,Esikatselu\n")
+    second = preview(owner_client, b"first_name,last_name\nToka,Esikatselu\n")
+    assert len(list(upload_dir.iterdir())) == 1  # the first file was deleted
+    response = confirm(owner_client, first)
+    assert response.status_code == 302 and response.url == IMPORT
+    assert not Customer.objects.exists()
+    confirm(owner_client, second)
+    assert Customer.objects.get().first_name == "Toka"
+
+
+def test_an_abandoned_preview_is_swept_within_the_hour(owner_client, upload_dir):
+    import os
+    import time
+
+    preview(owner_client, b"first_name,last_name\nHylatty,Esikatselu\n")
+    [old] = list(upload_dir.iterdir())
+    an_hour_ago = time.time() - 3601
+    os.utime(old, (an_hour_ago, an_hour_ago))
+    preview(owner_client, b"first_name,last_name\nUusi,Esikatselu\n", source="import")
+    assert old.name not in {f.name for f in upload_dir.iterdir()}
+
+
+def test_finnish_dates_are_read(owner_client):
+    content = b"first_name,last_name,birth_date\nSuomi,Paivays,31.12.1980\nIso,Paivays,1981-01-02\n"
+    import_file(owner_client, content)
+    assert {str(c.birth_date) for c in Customer.objects.all()} == {"1980-12-31", "1981-01-02"}
+
+
+def test_a_preview_of_a_large_file_shows_every_invalid_row_and_the_first_rows(owner_client):
+    rows = ["first_name,last_name,postal_code"] + [f"Iso,Tiedosto{i},00100" for i in range(700)]
+    rows.append("Huono,Postinumero,1")
+    response = preview(owner_client, "\n".join(rows).encode())
+    assert "Tiedosto499<" in response.text and "Tiedosto500<" not in response.text
+    assert response.context["invalid_rows"][0][0] == 701
+    assert "201 more rows are not shown" in response.text
+
+
+def test_the_import_speaks_finnish_by_default(owner_client):
+    upload = SimpleUploadedFile("c.csv", b"sahkoposti\nx@example.fi\n")
+    response = owner_client.post(IMPORT, {"import_file": upload, "source": "import"})
+    assert "Sarakkeita puuttuu: first_name, last_name" in response.text
+    upload = SimpleUploadedFile("c.csv", b"first_name,last_name\nAino,Suominen\n")
+    response = owner_client.post(IMPORT, {"import_file": upload, "source": "import"})
+    assert "Uusia: 1." in response.text and "Vahvista tuonti" in response.text
