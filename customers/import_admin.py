@@ -75,7 +75,7 @@ class ConfirmImportForm(forms.Form):
 
 # -- the kept upload --------------------------------------------------------------
 def _upload_dir() -> Path:
-    directory = Path(getattr(settings, "IMPORT_UPLOAD_DIR", "") or tempfile.gettempdir()) / "kb-imports"
+    directory = Path(settings.IMPORT_UPLOAD_DIR or tempfile.gettempdir()) / "kb-imports"
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     return directory
 

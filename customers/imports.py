@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import csv
 import datetime
+import gc
 import io
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import islice
@@ -86,7 +88,19 @@ WOOCOMMERCE = {
 CONSENT_YES = {"yes", "true", "1", "kyllä"}
 UNREAD = ("created_at", "updated_at", "last_activity_at")  # what an import never reads of a customer
 BATCH = 1000  # rows per bulk INSERT/UPDATE and per IN (...) list when looking up matches
+# Rows per UPDATE ... FROM (VALUES ...) on PostgreSQL: up to a few hundred rows the
+# planner joins them to the table by its primary key; at 1,000 it scans the whole
+# table instead, and each row costs twice as much (EXPLAIN ANALYZE, 100,000 customers).
+UPDATE_BATCH = 400
 XLSX_MAGIC = b"PK\x03\x04"  # an XLSX file is a zip archive
+CUSTOMER_FIELDS = frozenset(f.name for f in Customer._meta.concrete_fields)
+# Whether a row's fields are under a uniqueness rule (none today: a row never sets the
+# primary key); when none is, full_clean() is spared looking for one per row.
+UNIQUE_CHECKS = bool(
+    any(Customer._meta.get_field(name).unique for name in FIELDS)
+    or Customer._meta.unique_together
+    or Customer._meta.total_unique_constraints
+)
 # ISO dates (what the shops export) and Finnish ones (31.12.1980), whatever the language.
 DATE = forms.DateField(required=False, input_formats=["%Y-%m-%d", "%d.%m.%Y"])
 
@@ -110,8 +124,8 @@ class RowStatus(TextChoices):
 @dataclass
 class RowResult:
     """What one data row of the file does. `number` counts data rows from 1 (the header
-    row not counted). A left-out row keeps no values: the person asked never to be
-    contacted again."""
+    row not counted); `values` is the row as read, by our column names. A left-out row
+    keeps no values: the person asked never to be contacted again."""
 
     number: int
     status: str
@@ -190,7 +204,8 @@ class _Plan:
 
 def preview_import(*, content: bytes, source: str) -> ImportOutcome:
     """Read, match and validate a file, writing nothing: what the preview shows."""
-    return _plan(content=content, source=source).outcome
+    with _automatic_gc_paused():
+        return _plan(content=content, source=source).outcome
 
 
 @transaction.atomic
@@ -205,11 +220,12 @@ def import_customers(*, content: bytes, source: str, actor) -> ImportOutcome:
     6. write a change row per updated customer (S8) and the new e-mail marketing consents;
     7. record an audit event with the counts.
     """
-    plan = _plan(content=content, source=source)
-    outcome = plan.outcome
-    if not outcome.invalid:
-        _write(plan.planned, source=source, actor=actor)
-        outcome.imported = True
+    with _automatic_gc_paused():
+        plan = _plan(content=content, source=source)
+        outcome = plan.outcome
+        if not outcome.invalid:
+            _write(plan.planned, source=source, actor=actor)
+            outcome.imported = True
     record(
         action=AuditAction.IMPORT,
         actor=actor,
@@ -218,6 +234,24 @@ def import_customers(*, content: bytes, source: str, actor) -> ImportOutcome:
         counts=outcome.counts(),
     )
     return outcome
+
+
+@contextmanager
+def _automatic_gc_paused():
+    """Pause Python's automatic cyclic garbage collection while a file is imported.
+
+    An import keeps hundreds of thousands of objects alive (customers, row results),
+    and every automatic full collection walks all of them. The import makes no
+    reference cycles that matter, so nothing piles up meanwhile; objects are still
+    freed by reference counting. Collection resumes afterwards (unless something else
+    had turned it off)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 # -- reading the file ---------------------------------------------------------
@@ -280,12 +314,14 @@ def read_rows(content: bytes) -> tuple[str, list[dict[str, str]]]:
             % {"columns": ", ".join(sorted(missing))}
         )
     postal = columns.index("postal_code") if "postal_code" in columns else -1
+    read = [(index, name) for index, name in enumerate(columns) if name]
     rows = []
     for cells in data:
+        width = len(cells)
         row = {
-            name: _cell_text(value, pad=5 if index == postal else 0)
-            for index, (name, value) in enumerate(zip(columns, cells, strict=False))
-            if name
+            name: value.strip() if isinstance(value, str) else _cell_text(value, pad=5 * (index == postal))
+            for index, name in read
+            if index < width and (value := cells[index]) is not None
         }
         if any(row.values()):  # a blank line is no row
             rows.append(_normalised(row))
@@ -364,7 +400,10 @@ def _plan(*, content: bytes, source: str) -> _Plan:
         if row["email"] in suppressed:  # matches nobody, so none of it reaches a customer
             results.append(RowResult(number=number, status=RowStatus.LEFT_OUT))
             continue
-        match = next((matches[key] for key in _row_keys(row) if key in matches), None)
+        match = None
+        for key in _row_keys(row):
+            if (match := matches.get(key)) is not None:
+                break
         if match is None:
             match = _Planned(customer=Customer(source=source), is_new=True)
         if not match.rows:
@@ -393,10 +432,10 @@ def _apply(row: dict[str, str], match: _Planned, *, number: int) -> RowResult:
     and a row of an existing customer are updates, where an empty cell wipes nothing
     and only the fields whose value changes are validated (and the customer's clean())."""
     customer, creating = match.customer, match.is_new and not match.rows
-    values = {name: row.get(name, "") for name in FIELDS}
     errors: dict = {}
     changed = []
-    for name, text in values.items():
+    for name in FIELDS:
+        text = row.get(name, "")
         if not text and not creating:
             continue
         value = text
@@ -408,25 +447,29 @@ def _apply(row: dict[str, str], match: _Planned, *, number: int) -> RowResult:
                 continue
         elif name == "country" and not text:
             value = "FI"
+        if creating:
+            setattr(customer, name, value)
+            changed.append(name)
+            continue
         before = _text(getattr(customer, name))
         setattr(customer, name, value)
-        if creating or _text(getattr(customer, name)) != before:
+        if _text(getattr(customer, name)) != before:
             changed.append(name)
-    exclude = {f.name for f in Customer._meta.concrete_fields} - set(changed)
+    exclude = CUSTOMER_FIELDS.difference(changed)
     try:
-        customer.full_clean(exclude=exclude)
+        customer.full_clean(exclude=exclude, validate_unique=UNIQUE_CHECKS)
     except ValidationError as error:
         errors = error.update_error_dict(errors)
     if errors:
         reasons = {
             name: [str(m) for m in ValidationError(problems).messages] for name, problems in errors.items()
         }
-        return RowResult(number=number, status=RowStatus.INVALID, values=values, errors=reasons)
+        return RowResult(number=number, status=RowStatus.INVALID, values=row, errors=reasons)
     if creating:
         status = RowStatus.NEW
     else:
         status = RowStatus.UPDATED if changed else RowStatus.UNCHANGED
-    return RowResult(number=number, status=status, values=values, changed=changed)
+    return RowResult(number=number, status=status, values=row, changed=changed)
 
 
 def _brings_consent(row: dict[str, str], match: _Planned, consented: set[int]) -> bool:
@@ -442,31 +485,41 @@ def _existing_matches(rows: list[dict[str, str]]) -> tuple[dict[tuple, _Planned]
     """The existing customers the file may touch, by key, in a few queries; and which of
     them have an e-mail marketing consent in force.
 
-    The keys of every candidate are read as plain values; only the customers the file
-    actually matches are then loaded as model instances. When two customers share a
-    key, the older one (lower id) is matched."""
-    wanted: set[tuple] = {key for row in rows for key in _row_keys(row)}
-    emails = {k[1] for k in wanted if k[0] == "email"}
-    phones = {k[1] for k in wanted if k[0] == "phone"}
-    postals = {k[3] for k in wanted if k[0] == "name"}
-    columns = ("pk", "email", "raw_phone", "first_name", "last_name", "postal_code")
-    candidates = (
-        Customer.objects.order_by().annotate(raw_phone=Cast("phone", CharField())).values_list(*columns)
-    )
-    found: dict[int, tuple] = {}
-    for lookup, values in (("email__in", emails), ("phone__in", phones), ("postal_code__in", postals)):
-        for chunk in chunks(sorted(values)):
-            found.update((row[0], row) for row in candidates.filter(**{lookup: chunk}))
+    The candidates' keys are read as plain values; only the customers the file actually
+    matches are then loaded as model instances. When two customers share a
+    key, the older one (lower id) is matched. A row whose e-mail address is in the
+    register is matched by it, so only the other rows' phones and names are looked up."""
     keyed: dict[tuple, int] = {}
-    for pk in sorted(found):
-        _, email, phone, first, last, postal = found[pk]
-        for key in _keys(email, phone, first, last, postal, stored=True):
-            if key in wanted:
-                keyed.setdefault(key, pk)
+    emails = {row["email"] for row in rows} - {""}
+    _lowest_pk_by_key(keyed, "email__in", emails, ["email"], lambda email: _keys(email, "", "", "", ""))
+    wanted = set()
+    for row in rows:
+        if ("email", row["email"]) in keyed:
+            wanted.add(("email", row["email"]))
+        else:
+            wanted.update(_row_keys(row))
+    _lowest_pk_by_key(
+        keyed,
+        "phone__in",
+        {k[1] for k in wanted if k[0] == "phone"},
+        ["raw_phone"],
+        lambda phone: _keys("", phone, "", "", "", stored=True),
+        wanted=wanted,
+    )
+    _lowest_pk_by_key(
+        keyed,
+        "postal_code__in",
+        {k[3] for k in wanted if k[0] == "name"},
+        ["first_name", "last_name", "postal_code"],
+        lambda first, last, postal: _keys("", "", first, last, postal),
+        wanted=wanted,
+    )
     planned: dict[int, _Planned] = {}
     # The timestamps are left unread (the import sets updated_at itself): reading them
-    # is a third of the time it takes to load a customer.
-    loaded = Customer.objects.defer(*UNREAD)
+    # is a third of the time it takes to load a customer. So is the phone number when
+    # no row gives one: reading it parses it, which costs more than the rest of the row.
+    unread = UNREAD if any(row.get("phone") for row in rows) else (*UNREAD, "phone")
+    loaded = Customer.objects.defer(*unread)
     for chunk in chunks(sorted(set(keyed.values()))):
         planned.update((pk, _Planned(customer=c, is_new=False)) for pk, c in loaded.in_bulk(chunk).items())
     consented: set[int] = set()
@@ -480,13 +533,26 @@ def _existing_matches(rows: list[dict[str, str]]) -> tuple[dict[tuple, _Planned]
     return {key: planned[pk] for key, pk in keyed.items()}, consented
 
 
+def _lowest_pk_by_key(keyed: dict, lookup: str, values: set, columns: list, keys_of, *, wanted=None) -> None:
+    """Add to `keyed` the keys (those `wanted`, or all) of the customers `lookup` finds
+    among `values`, each key to the lowest pk that has it. Each query reads one kind of
+    key, from the columns it needs: e-mail, phone, or name with postal code."""
+    candidates = Customer.objects.order_by().annotate(raw_phone=Cast("phone", CharField()))
+    for chunk in chunks(sorted(values)):
+        for pk, *found in candidates.filter(**{lookup: chunk}).values_list("pk", *columns):
+            for key in keys_of(*found):
+                if (wanted is None or key in wanted) and pk < keyed.get(key, pk + 1):
+                    keyed[key] = pk
+
+
 def _suppressed_addresses(rows: list[dict[str, str]]) -> set[str]:
     """The file's addresses of people erased at their wish never to be contacted again
     (only a hash of their address is known): their rows are left out, so a stale shop
     list cannot bring them back."""
     from privacy.suppression import suppressed_among
 
-    return suppressed_among({row["email"] for row in rows} - {""})
+    emails = sorted({row["email"] for row in rows} - {""})
+    return set().union(*(suppressed_among(chunk) for chunk in chunks(emails)))
 
 
 # -- writing --------------------------------------------------------------------
@@ -531,7 +597,7 @@ def _write(planned: list[_Planned], *, source: str, actor) -> None:
 def _update_rows(customers: list[Customer], names: tuple[str, ...]) -> None:
     """UPDATE the `names` columns of `customers`, each row by its primary key.
 
-    PostgreSQL gets one UPDATE ... FROM (VALUES ...) per 1,000 rows; SQLite, in-process,
+    PostgreSQL gets one UPDATE ... FROM (VALUES ...) per 400 rows; SQLite, in-process,
     runs one prepared UPDATE per row. Django's bulk_update() builds a CASE expression
     per row and column instead (see tests/benchmarks/bench_import.py for the figures)."""
     connection = connections[router.db_for_write(Customer)]
@@ -549,7 +615,7 @@ def _update_rows(customers: list[Customer], names: tuple[str, ...]) -> None:
             columns = ", ".join(quote(f.column) for f in [meta.pk, *model_fields])
             assignments = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in model_fields)
             row = "({})".format(", ".join(f"%s::{f.db_type(connection)}" for f in [meta.pk, *model_fields]))
-            for chunk in chunks(params):
+            for chunk in chunks(params, UPDATE_BATCH):
                 cursor.execute(
                     f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join([row] * len(chunk))})"  # noqa: S608
                     f" AS v ({columns}) WHERE {table}.{pk} = v.{pk}",

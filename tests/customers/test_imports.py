@@ -418,3 +418,24 @@ def test_the_import_speaks_finnish_by_default(owner_client):
     upload = SimpleUploadedFile("c.csv", b"first_name,last_name\nAino,Suominen\n")
     response = owner_client.post(IMPORT, {"import_file": upload, "source": "import"})
     assert "Uusia: 1." in response.text and "Vahvista tuonti" in response.text
+
+
+@pytest.mark.parametrize(
+    ("shared", "row"),
+    [
+        ({"email": "sama@example.fi"}, b"Uusi,Nimi,sama@example.fi,,,Uusi"),
+        ({"email": "", "phone": "+358401112233"}, b"Uusi,Nimi,,040 111 2233,,Uusi"),
+        (
+            {"email": "", "first_name": "Sama", "last_name": "Nimi", "postal_code": "00100"},
+            b"sama,NIMI,,,00100,Uusi",
+        ),
+    ],
+    ids=["email", "phone", "name-and-postal-code"],
+)
+def test_the_older_customer_wins_when_two_share_a_key(owner_client, shared, row):
+    """S8: a key shared by two customers in the register matches the older one."""
+    older, newer = CustomerFactory(city="Vanha", **shared), CustomerFactory(city="Vanha", **shared)
+    import_file(owner_client, b"first_name,last_name,email,phone,postal_code,city\n" + row + b"\n")
+    older.refresh_from_db()
+    newer.refresh_from_db()
+    assert (older.city, newer.city) == ("Uusi", "Vanha")
