@@ -189,7 +189,7 @@ class ImportOutcome:
 class _Planned:
     """A customer the file creates or updates, with what it changes."""
 
-    customer: Customer
+    customer: Customer | None  # None until the row that creates it is read
     is_new: bool
     changed: set[str] = field(default_factory=set)
     consent: bool = False
@@ -405,10 +405,10 @@ def _plan(*, content: bytes, source: str) -> _Plan:
             if (match := matches.get(key)) is not None:
                 break
         if match is None:
-            match = _Planned(customer=Customer(source=source), is_new=True)
+            match = _Planned(customer=None, is_new=True)
         if not match.rows:
             touched.append(match)
-        result = _apply(row, match, number=number)
+        result = _apply(row, match, number=number, source=source)
         if result.status != RowStatus.INVALID:
             match.changed.update(result.changed)
             if _brings_consent(row, match, consented):
@@ -425,15 +425,15 @@ def _plan(*, content: bytes, source: str) -> _Plan:
     return _Plan(outcome=ImportOutcome(shop=shop, rows=results), planned=planned)
 
 
-def _apply(row: dict[str, str], match: _Planned, *, number: int) -> RowResult:
+def _apply(row: dict[str, str], match: _Planned, *, number: int, source: str) -> RowResult:
     """Set what the row holds on the customer and validate it by the customer's rules.
 
     The row that creates a customer sets every field; a later row of the same person
     and a row of an existing customer are updates, where an empty cell wipes nothing
     and only the fields whose value changes are validated (and the customer's clean())."""
-    customer, creating = match.customer, match.is_new and not match.rows
+    creating = match.customer is None
     errors: dict = {}
-    changed = []
+    values = {}
     for name in FIELDS:
         text = row.get(name, "")
         if not text and not creating:
@@ -447,14 +447,17 @@ def _apply(row: dict[str, str], match: _Planned, *, number: int) -> RowResult:
                 continue
         elif name == "country" and not text:
             value = "FI"
-        if creating:
+        values[name] = value
+    if creating:  # S8: a new customer records where it came from
+        customer = match.customer = Customer(source=source, **values)
+        changed = list(values)
+    else:
+        customer, changed = match.customer, []
+        for name, value in values.items():
+            before = _text(getattr(customer, name))
             setattr(customer, name, value)
-            changed.append(name)
-            continue
-        before = _text(getattr(customer, name))
-        setattr(customer, name, value)
-        if _text(getattr(customer, name)) != before:
-            changed.append(name)
+            if _text(getattr(customer, name)) != before:
+                changed.append(name)
     exclude = CUSTOMER_FIELDS.difference(changed)
     try:
         customer.full_clean(exclude=exclude, validate_unique=UNIQUE_CHECKS)
