@@ -10,7 +10,6 @@ the same run; nothing here is a unit test.
 
 from __future__ import annotations
 
-import csv
 import datetime
 import io
 import os
@@ -47,6 +46,8 @@ from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
+
+from tests.benchmarks import bench_import  # noqa: E402
 
 N = int(os.environ.get("BENCH_CUSTOMERS", "100000"))
 RESULTS: list[tuple[str, float | None, str, str, bool | None]] = []
@@ -130,48 +131,6 @@ def timed(run) -> float:
     started = time.perf_counter()
     run()
     return time.perf_counter() - started
-
-
-def bench_import() -> None:
-    from import_export.formats.base_formats import CSV
-
-    from customers.imports import CustomerImportResource
-    from customers.models import Customer
-
-    rows = min(N, 100_000)
-    existing = list(
-        Customer.objects.exclude(email="").values_list(
-            "first_name", "last_name", "email", "postal_code", "city"
-        )[: rows // 2]
-    )
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["first_name", "last_name", "email", "street_address", "postal_code", "city"])
-    for first, last, email, postal, city in existing:  # duplicates: matched by e-mail
-        writer.writerow([first, last, email, "Päivitetty katu 1", postal, city])
-    for i in range(rows - len(existing)):  # new customers
-        writer.writerow(
-            [
-                "Uusi",
-                f"Tuotava{i}",
-                f"uusi{i}@bench.example",
-                f"Tuontitie {i % 90 + 1}",
-                f"{i % 99999:05d}",
-                "Espoo",
-            ]
-        )
-    dataset = CSV(encoding="utf-8").create_dataset(buffer.getvalue())
-    started = time.perf_counter()
-    with transaction.atomic():
-        result = CustomerImportResource(source="import").import_data(
-            dataset, dry_run=False, use_transactions=False, raise_errors=True
-        )
-        elapsed = time.perf_counter() - started
-        transaction.set_rollback(True)  # leave the benchmark register as it was
-    rate = rows / elapsed
-    figure("import_rows", rows, "rows")
-    figure("import_updated", result.totals["update"], "rows")
-    figure("import_rate", rate, "rows/s", ">=5000", rate >= 5000)
 
 
 def owner_client() -> Client:
@@ -330,7 +289,7 @@ def main() -> int:
     bench_labels()
     bench_admin()
     bench_privacy()
-    bench_import()
+    bench_import.run(figure, N)
     targets = [r for r in RESULTS if r[4] is not None]
     met = sum(1 for r in targets if r[4])
     total = len(targets) + sum(1 for r in RESULTS if r[4] is None and r[3])
