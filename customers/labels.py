@@ -232,6 +232,7 @@ def copy_csv_chunks(queryset: QuerySet) -> Iterator[bytes]:
 _COPY_UNESCAPE = {b"\\": b"\\", b"b": b"\b", b"f": b"\f", b"n": b"\n", b"r": b"\r", b"t": b"\t", b"v": b"\v"}
 _COPY_ESCAPE = re.compile(rb"\\(.)", re.DOTALL)
 _LINE_END = CSV_LINE_END.encode()
+CR_LF = "\r\n"  # the line breaks that make the csv module quote a cell
 # The mark of a line whose city Python puts in capitals (see _copy_sql). No other line
 # starts with a tab: the name cell, first on the line, is stripped of white space.
 _CITY_FOR_PYTHON = b"\t"
@@ -274,54 +275,80 @@ _WHITE_SPACE = "".join(chr(c) for c in range(1, sys.maxunicode + 1) if chr(c).is
 
 
 def _escaped(expression: str) -> str:
-    """escape_cell in SQL."""
-    starts = ", ".join(_literal(start) for start in FORMULA_STARTS)
-    return f"(CASE WHEN left({expression}, 1) IN ({starts}) THEN '''' || {expression} ELSE {expression} END)"
+    """escape_cell in SQL (ascii() is the code of the first character, 0 for '')."""
+    starts = ", ".join(str(ord(start)) for start in FORMULA_STARTS)
+    return f"(CASE WHEN ascii({expression}) IN ({starts}) THEN '''' || {expression} ELSE {expression} END)"
 
 
 def _quoted(column: str) -> str:
     """The csv module's QUOTE_MINIMAL in SQL: a cell with the delimiter, the quote or a
-    line break is quoted, its quotes doubled."""
-    needs = _literal(_bracket(CSV_DELIMITER + CSV_QUOTE + "\r\n"))
+    line break is quoted, its quotes doubled (strpos is cheaper than a regex here)."""
+    needs = " OR ".join(
+        f"strpos({column}, {_literal(special)}) > 0" for special in (CSV_DELIMITER, CSV_QUOTE, *CR_LF)
+    )
     quote = _literal(CSV_QUOTE)
     doubled = _literal(CSV_QUOTE * 2)
     quoted = f"{quote} || replace({column}, {quote}, {doubled}) || {quote}"
-    return f"(CASE WHEN {column} ~ {needs} THEN {quoted} ELSE {column} END)"
+    return f"(CASE WHEN {needs} THEN {quoted} ELSE {column} END)"
+
+
+# Joins a label's raw values for the one check that tells a plain label (most of them)
+# from one needing escaping, quoting or stripping; neither white space nor a formula start.
+_SEPARATOR = "\x01"
 
 
 def _copy_sql(queryset: QuerySet, connection) -> tuple[str, tuple]:
     """One CSV line per label, as label_cells, escape_cell and the csv module make it.
 
+    A plain label (no cell to escape, quote or strip; checked with one regular
+    expression over its values) is its values joined. Any other is built cell by cell.
     Python's upper() and the server's disagree on some letters (ß, ligatures; in a C
     locale on everything past ASCII): a city with a letter not known to agree is left
     as it is, its line marked with a leading tab, and Python puts it in capitals."""
     inner, params = queryset.values_list(*LABEL_FIELDS).query.sql_with_params()
-    name = f"btrim(label.first_name || ' ' || label.last_name, {_literal(_WHITE_SPACE)})"
-    country = "(CASE WHEN label.country = 'FI' THEN '' ELSE label.country END)"
+    raw_name = "label.first_name || ' ' || label.last_name"
     organisation = "coalesce(label.organisation, '')"
-    city_agrees = f"label.city ~ {_literal(_upper_agrees_pattern(connection))}"
-    # Every value in this SQL is a literal made by _literal() or a parameter of `inner`.
-    cells = (
-        f"SELECT {_escaped(name)} AS name,"  # noqa: S608
-        f" {_escaped(organisation)} AS organisation,"
-        f" {_escaped('label.street_address')} AS street_address,"
-        f" {_escaped('label.postal_code')} AS postal_code,"
-        f" (CASE WHEN {city_agrees} THEN {_escaped('upper(label.city)')} ELSE label.city END) AS city,"
-        f" {city_agrees} AS city_agrees,"
-        f" {_escaped(country)} AS country"
-        f" FROM ({inner}) AS label(first_name, last_name, street_address, postal_code, city, country,"
-        " organisation)"
-        # OFFSET 0 keeps the cells a subquery of their own: each is computed once, not
-        # once per mention below.
-        " OFFSET 0"
+    country = "(CASE WHEN label.country = 'FI' THEN '' ELSE label.country END)"
+    city_agrees = (
+        # Plain ASCII (as many bytes as characters) needs no regular expression.
+        "(octet_length(label.city) = char_length(label.city)"
+        f" OR label.city ~ {_literal(_upper_agrees_pattern(connection))})"
+    )
+    street, postal, city = "label.street_address", "label.postal_code", "label.city"
+    values = (raw_name, organisation, street, postal, city, "label.country")
+    separator = _literal(_SEPARATOR)
+    joined_values = f"concat({separator}, " + f", {separator}, ".join(values) + f", {separator})"
+    white_space = _bracket(_WHITE_SPACE)
+    needs_care = "|".join(
+        [
+            _bracket(CSV_DELIMITER + CSV_QUOTE + CR_LF),  # a cell to quote
+            _bracket(_SEPARATOR) + _bracket(FORMULA_STARTS),  # a cell to escape
+            _bracket(_SEPARATOR) + white_space,  # the name to strip (others are harmless)
+            white_space + _bracket(_SEPARATOR),
+        ]
     )
     delimiter = _literal(CSV_DELIMITER)
-    line = f" || {delimiter} || ".join(
-        _quoted(f"cell.{column}")
-        for column in ("name", "organisation", "street_address", "postal_code", "city", "country")
+    plain_line = (
+        f"concat_ws({delimiter}, {raw_name}, {organisation}, {street}, {postal}, upper({city}), {country})"
     )
+    cells = [
+        _escaped(f"btrim({raw_name}, {_literal(_WHITE_SPACE)})"),
+        _escaped(organisation),
+        _escaped("label.street_address"),
+        _escaped("label.postal_code"),
+        f"(CASE WHEN {city_agrees} THEN {_escaped('upper(label.city)')} ELSE label.city END)",
+        _escaped(country),
+    ]
+    careful_line = f" || {delimiter} || ".join(_quoted(cell) for cell in cells)
     mark = _literal(_CITY_FOR_PYTHON.decode())
-    sql = f"SELECT (CASE WHEN cell.city_agrees THEN '' ELSE {mark} END) || {line} FROM ({cells}) AS cell"  # noqa: S608
+    # Every value in this SQL is a literal made by _literal() or a parameter of `inner`.
+    sql = (
+        f"SELECT CASE WHEN {joined_values} !~ {_literal(needs_care)} AND {city_agrees}"  # noqa: S608
+        f" THEN {plain_line}"
+        f" ELSE (CASE WHEN {city_agrees} THEN '' ELSE {mark} END) || {careful_line} END"
+        f" FROM ({inner}) AS label(first_name, last_name, street_address, postal_code, city, country,"
+        " organisation)"
+    )
     return sql, params
 
 

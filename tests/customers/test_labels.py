@@ -211,6 +211,8 @@ def hostile_register(db):
     """Customers whose every label cell is something a CSV writer can get wrong."""
     from customers.models import Customer, Organisation
 
+    CustomerFactory.create_batch(5, organisation=OrganisationFactory(business_id=""))  # plain ones too
+    CustomerFactory(city="Hämeenlinna", country="SE")
     for i, value in enumerate(HOSTILE):
         customer = CustomerFactory(postal_code=f"{i:05d}")
         organisation = OrganisationFactory(business_id="")
@@ -237,7 +239,7 @@ def test_python_csv_of_hostile_values_is_escaped_and_quoted(hostile_register):
     body = labels_csv(python_csv_chunks(label_selection(LabelFilters()).customers))
     assert body.startswith(b"\xef\xbb\xbfname,organisation,street_address,postal_code,city,country\r\n")
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"), newline="")))[1:]
-    assert len(rows) == len(HOSTILE)
+    assert len(rows) == len(HOSTILE) + 6
     for row in rows:
         assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r", "\n")) for cell in row)
     streets = {row[2] for row in rows}
