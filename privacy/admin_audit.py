@@ -9,6 +9,9 @@ customer's name, into a second log: the audit log replaces it.
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.admin import helpers
+from django.utils.html import format_html
+from django.utils.translation import gettext
 
 from .audit import record
 from .models import AuditAction
@@ -104,3 +107,14 @@ class AuditedAdminMixin:
 
 class RegisterModelAdmin(CommitmentRequiredAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     """Base of every admin that holds personal data: audited, commitment required."""
+
+    def action_checkbox(self, obj):
+        """Django's row checkbox, the same HTML, made without rendering a form widget's
+        templates for each row (a fifth of the customer list's time)."""
+        label = format_html(gettext("Select this object for an action - {}"), str(obj))
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            str(obj.pk),
+            label,
+        )
