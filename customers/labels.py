@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import functools
 import io
 import re
 import sys
@@ -271,7 +272,9 @@ def _literal(text: str) -> str:
 
 
 # What str.strip() strips; btrim() is given the same characters.
-_WHITE_SPACE = "".join(chr(c) for c in range(1, sys.maxunicode + 1) if chr(c).isspace())
+@functools.cache
+def _white_space() -> str:
+    return "".join(chr(c) for c in range(1, sys.maxunicode + 1) if chr(c).isspace())
 
 
 def _escaped(expression: str) -> str:
@@ -318,7 +321,7 @@ def _copy_sql(queryset: QuerySet, connection) -> tuple[str, tuple]:
     values = (raw_name, organisation, street, postal, city, "label.country")
     separator = _literal(_SEPARATOR)
     joined_values = f"concat({separator}, " + f", {separator}, ".join(values) + f", {separator})"
-    white_space = _bracket(_WHITE_SPACE)
+    white_space = _bracket(_white_space())
     needs_care = "|".join(
         [
             _bracket(CSV_DELIMITER + CSV_QUOTE + CR_LF),  # a cell to quote
@@ -332,7 +335,7 @@ def _copy_sql(queryset: QuerySet, connection) -> tuple[str, tuple]:
         f"concat_ws({delimiter}, {raw_name}, {organisation}, {street}, {postal}, upper({city}), {country})"
     )
     cells = [
-        _escaped(f"btrim({raw_name}, {_literal(_WHITE_SPACE)})"),
+        _escaped(f"btrim({raw_name}, {_literal(_white_space())})"),
         _escaped(organisation),
         _escaped("label.street_address"),
         _escaped("label.postal_code"),
