@@ -86,6 +86,11 @@ def gunicorn(database_url: str):
     try:
         _wait_until_up(port, process, log.name)
         yield port
+        failed = False
+    except BaseException:
+        failed = True
+        print(f"gunicorn's log: {log.name}", flush=True)
+        raise
     finally:
         process.terminate()
         try:
@@ -94,6 +99,8 @@ def gunicorn(database_url: str):
             process.kill()
             process.wait(timeout=10)
         log.close()
+        if not failed:
+            os.unlink(log.name)
 
 
 def _wait_until_up(port: int, process: subprocess.Popen, log: str) -> None:
