@@ -6,6 +6,7 @@ import phonenumbers
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Lower
 from django.http import HttpRequest
@@ -262,11 +263,11 @@ class CustomerAdmin(NoDeleteMixin, CustomerImportMixin, ImportMixin, RecordedByM
         shows what each erasure would delete and keep, or what blocks it; then erase."""
         customers = list(queryset.order_by("last_name", "first_name", "pk")[:ERASE_AT_ONCE])
         if request.POST.get("confirm") == "yes":
-            erased = blocked = 0
-            for customer in customers:
-                outcome = erase_customer(customer, actor=request.user)
-                erased += outcome.completed
-                blocked += outcome.blocked
+            # One button, one transaction: the selection is erased as a whole or not at all.
+            with transaction.atomic():
+                outcomes = [erase_customer(customer, actor=request.user) for customer in customers]
+            erased = sum(outcome.completed for outcome in outcomes)
+            blocked = sum(outcome.blocked for outcome in outcomes)
             if erased:
                 self.message_user(
                     request, ngettext("%d customer erased.", "%d customers erased.", erased) % erased
