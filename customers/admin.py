@@ -13,8 +13,8 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from import_export.admin import ImportMixin
 
 from privacy.admin_audit import RegisterModelAdmin
@@ -142,8 +142,7 @@ class DisclosureInline(admin.TabularInline):
 
 class CustomerChangeInline(admin.TabularInline):
     model = CustomerChange
-    fields = ["changed_at", "source", "fields", "changed_by"]
-    readonly_fields = fields
+    fields = readonly_fields = ("changed_at", "source", "fields", "changed_by")
     extra = 0
     can_delete = False
     verbose_name_plural = _("where changes came from")
@@ -342,8 +341,7 @@ class CustomerAdmin(NoDeleteMixin, CustomerImportMixin, ImportMixin, RecordedByM
 
 class PeopleInline(admin.TabularInline):
     model = Customer
-    fields = ["first_name", "last_name", "email", "phone", "city"]
-    readonly_fields = fields
+    fields = readonly_fields = ("first_name", "last_name", "email", "phone", "city")
     extra = 0
     show_change_link = True
     can_delete = False
@@ -383,7 +381,7 @@ class OrderAdmin(NoDeleteMixin, RegisterModelAdmin):
     @admin.display(description=_("customer"), ordering="customer__last_name")
     def customer_link(self, obj: Order) -> str:
         if obj.customer is None:
-            return _("(erased buyer, kept for bookkeeping)")
+            return gettext("(erased buyer, kept for bookkeeping)")
         url = reverse("admin:customers_customer_change", args=[obj.customer_id])
         return format_html('<a href="{}">{}</a>', url, str(obj.customer))
 
