@@ -32,7 +32,7 @@ def aino():
 def test_access_report_is_previewed_released_and_downloaded(client, owner_client, aino):
     """S16: staff preview, then release; the requester downloads PDF and JSON from the
     status page; each download is in the audit log."""
-    from privacy.requests import submit_request
+    from privacy.data_requests import submit_request
 
     submitted = submit_request(
         fields={
@@ -47,7 +47,7 @@ def test_access_report_is_previewed_released_and_downloaded(client, owner_client
         drawn_signature=None,
         site_url="http://testserver/",
     )
-    request = submitted.request
+    request = submitted.data_request
     DataRequest.objects.filter(pk=request.pk).update(status=RequestStatus.RECEIVED)
     OrderFactory(customer=aino, order_number="ACC-1")
     owner_client.post(url("link", request), {"customers": [str(aino.pk)]})

@@ -6,8 +6,8 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from privacy.data_requests import submit_request
 from privacy.models import DataRequest, RequestStatus
-from privacy.requests import submit_request
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -28,8 +28,8 @@ def make_request(status=RequestStatus.RECEIVED, **fields) -> DataRequest:
         "declaration": True,
     }
     submitted = submit_request(fields={**base, **fields}, drawn_signature=None, site_url="http://testserver/")
-    DataRequest.objects.filter(pk=submitted.request.pk).update(status=status)
-    return DataRequest.objects.get(pk=submitted.request.pk)
+    DataRequest.objects.filter(pk=submitted.data_request.pk).update(status=status)
+    return DataRequest.objects.get(pk=submitted.data_request.pk)
 
 
 @pytest.mark.parametrize("rows", [10, 200])
@@ -112,25 +112,28 @@ def test_workflow_views_refuse_get_and_other_staff_without_commitment(
 
 
 def test_hand_made_workflow_posts_get_a_message_not_a_server_error(owner_client):
-    """Bad input in a workflow step is refused with a message, never a 500."""
+    """Bad input in a workflow step is refused with a message on the page, never a 500."""
     rectification = make_request(kind="rectification")
     access = make_request(kind="access")
     customer = CustomerFactory()
     owner_client.post(
-        reverse("admin:privacy_datarequest_link", args=[access.pk]), {"customers": [str(customer.pk)]}
+        reverse("admin:privacy_datarequest_link", args=[access.pk]), {"extra_customer_id": str(customer.pk)}
     )
-    for request, customer_id in [
-        (rectification, "abc"),
-        (rectification, "99999"),
-        (access, str(customer.pk)),
-    ]:
+    assert list(access.customers.all()) == [customer]
+    for customer_id in ["abc", "99999", str(customer.pk)]:  # none is linked to the rectification
         response = owner_client.post(
-            reverse("admin:privacy_datarequest_rectify", args=[request.pk]),
+            reverse("admin:privacy_datarequest_rectify", args=[rectification.pk]),
             {"customer": customer_id, "last_name": "Muutettu"},
-            follow=True,
         )
-        assert response.status_code == 200
-        assert "does not fit" in response.text or "ei sovi" in response.text
+        assert response.status_code == 400
+        assert "Valitse oikea vaihtoehto" in response.text  # Django's "Select a valid choice"
+    response = owner_client.post(
+        reverse("admin:privacy_datarequest_rectify", args=[access.pk]),
+        {"customer": str(customer.pk), "last_name": "Muutettu"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "ei sovi" in response.text  # an access request is not rectified
     customer.refresh_from_db()
     assert customer.last_name != "Muutettu"
 

@@ -9,8 +9,8 @@ from django.core import mail
 from django.urls import reverse
 from PIL import Image
 
+from privacy.data_requests import due_date_for
 from privacy.models import AuditEvent, DataRequest, RequestStatus
-from privacy.requests import due_date_for
 
 pytestmark = pytest.mark.django_db
 KINDS = ["access", "rectification", "objection", "anonymisation", "erasure"]
@@ -388,7 +388,7 @@ def test_status_and_confirmation_tokens_never_reach_the_log(client):
     logs must not write it down (read from the handler settings.LOGGING sets up)."""
     import logging
 
-    from privacy.requests import submit_request
+    from privacy.data_requests import submit_request
 
     fields = {k: v for k, v in form_data().items() if k not in ("website", "declaration")}
     submitted = submit_request(
