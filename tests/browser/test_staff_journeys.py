@@ -18,9 +18,8 @@ from customers.models import Customer
 from privacy.data_requests import confirm_request, submit_request
 from privacy.groups import OWNER_GROUP, STAFF_GROUP
 from privacy.models import ConfidentialityCommitment, DataRequest
-from tests.browser.conftest import totp_code
-from tests.conftest import PASSWORD, make_staff
 from tests.factories import CustomerFactory, OrderFactory
+from tests.personas import PASSWORD, make_staff, totp_code
 
 pytestmark = pytest.mark.django_db(transaction=True)
 NEXT = re.compile("Seuraava|Next")

@@ -10,8 +10,8 @@ from django.urls import reverse
 
 from privacy.groups import OWNER_GROUP, STAFF_GROUP
 from privacy.models import AuditEvent
-from tests.conftest import PASSWORD, verified_client
 from tests.factories import CustomerFactory, OrderFactory
+from tests.personas import PASSWORD, verified_client
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
