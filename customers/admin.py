@@ -20,7 +20,7 @@ from privacy.erasure import erase_customer
 from privacy.suppression import honour_suppression
 
 from .changes import record_change
-from .forms import CustomerAdminForm
+from .forms import CustomerAdminForm, EraseCustomersForm
 from .import_admin import CustomerImportMixin, banlist_view
 from .label_views import labels_view
 from .models import (
@@ -245,7 +245,7 @@ class CustomerAdmin(CustomerImportMixin, ImportMixin, RegisterModelAdmin):
         """Erasure by hand (a duplicate, a person who asked by phone): a confirmation page
         shows what each erasure would delete and keep, or what blocks it; then erase."""
         customers = list(queryset.order_by("last_name", "first_name", "pk")[:ERASE_AT_ONCE])
-        if request.POST.get("confirm") == "yes":
+        if EraseCustomersForm(request.POST).is_valid():
             erased = blocked = 0
             for customer in customers:
                 outcome = erase_customer(customer, actor=request.user)
@@ -275,6 +275,7 @@ class CustomerAdmin(CustomerImportMixin, ImportMixin, RegisterModelAdmin):
             "plans": plans,
             "erasable": sum(not plan.blocked for _customer, plan in plans),
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "confirm_form": EraseCustomersForm(),
             "limited": queryset.count() > ERASE_AT_ONCE,
             "limit": ERASE_AT_ONCE,
         }
