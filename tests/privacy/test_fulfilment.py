@@ -102,15 +102,19 @@ def test_erasure_request_is_blocked_by_an_open_invoice_then_completed(owner_clie
     owner_client.post(url("link", request), {"customers": [str(aino.pk)]})
     page = owner_client.get(url("change", request))
     assert "Avoin lasku" in page.text
-    owner_client.post(url("erase", request), {"confirm_reference": request.reference})
+    blocked = owner_client.post(url("erase", request), {"confirm_reference": request.reference})
+    assert blocked.status_code == 400 and "Poisto on estetty: Avoin lasku" in blocked.text
     assert Customer.objects.filter(pk=aino.pk).exists()
     assert DataRequest.objects.get().status == RequestStatus.RECEIVED
 
     invoice.invoice_status = "paid"
     invoice.save()
-    owner_client.post(url("erase", request), {"confirm_reference": "KB-wrong"})
+    mistyped = owner_client.post(url("erase", request), {"confirm_reference": "KB-wrong"})
+    assert mistyped.status_code == 400
+    assert f"Viite ei täsmää: kirjoita {request.reference}" in mistyped.text
     assert Customer.objects.filter(pk=aino.pk).exists()
-    owner_client.post(url("erase", request), {"confirm_reference": request.reference})
+    done = owner_client.post(url("erase", request), {"confirm_reference": request.reference}, follow=True)
+    assert "Asiakas on poistettu ja pyyntö käsitelty." in done.text
     request.refresh_from_db()
     assert not Customer.objects.filter(pk=aino.pk).exists()
     assert request.status == RequestStatus.COMPLETED and request.identity_erased_at
