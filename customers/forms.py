@@ -46,3 +46,9 @@ class CustomerAdminForm(forms.ModelForm):
         if self.instance.pk and changed and not cleaned.get("change_source"):
             self.add_error("change_source", _("Say where the changed data came from."))
         return cleaned
+
+
+class EraseCustomersForm(forms.Form):
+    """The second click of the erase action: the plan was shown, staff confirm it."""
+
+    confirm = forms.ChoiceField(choices=[("yes", "yes")], widget=forms.HiddenInput, initial="yes")

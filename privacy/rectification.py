@@ -85,9 +85,7 @@ def recipients_to_notify(customer: Customer) -> list[Recipient]:
 
 
 @transaction.atomic
-def apply_rectification(
-    *, customer: Customer, changes: dict[str, Any], actor, request=None
-) -> RectificationOutcome:
+def apply_rectification(*, customer: Customer, changes: dict[str, Any], actor) -> RectificationOutcome:
     """Apply the corrections a data subject asked for.
 
     Steps:
