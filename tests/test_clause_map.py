@@ -8,6 +8,8 @@ import re
 from functools import cache
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # The clauses of the privacy notice that the design record (shared/DESIGN.md, "What the
@@ -67,6 +69,17 @@ def test_every_clause_of_the_notice_has_a_row():
     rows = readme_map()
     assert [c for c in CLAUSES if c not in rows] == [], "clauses missing from the README's map"
     assert [c for c in rows if c not in CLAUSES] == [], "rows for clauses the design does not list"
+
+
+def test_the_clause_list_is_the_design_records():
+    """Where the design record sits beside the repository (as in the team's checkouts),
+    CLAUSES above is its table's list of clause ids."""
+    design = ROOT.parent / "shared" / "DESIGN.md"
+    if not design.is_file():
+        pytest.skip("shared/DESIGN.md is not beside this checkout")
+    table = design.read_text(encoding="utf-8").split("## What the privacy notice promises", 1)[1]
+    ids = re.findall(r"^\|\s*(S\d+)\s*\|", table.split("\n## ", 1)[0], flags=re.MULTILINE)
+    assert ids == CLAUSES
 
 
 def test_every_listed_path_exists_in_the_repository():
