@@ -6,13 +6,14 @@ import phonenumbers
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Lower
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from import_export.admin import ImportMixin
 
 from privacy.admin.base import RegisterModelAdmin
@@ -120,8 +121,7 @@ class DisclosureInline(admin.TabularInline):
 
 class CustomerChangeInline(admin.TabularInline):
     model = CustomerChange
-    fields = ["changed_at", "source", "fields", "changed_by"]
-    readonly_fields = fields
+    fields = readonly_fields = ("changed_at", "source", "fields", "changed_by")
     extra = 0
     can_delete = False
     verbose_name_plural = _("where changes came from")
@@ -246,11 +246,11 @@ class CustomerAdmin(CustomerImportMixin, ImportMixin, RegisterModelAdmin):
         shows what each erasure would delete and keep, or what blocks it; then erase."""
         customers = list(queryset.order_by("last_name", "first_name", "pk")[:ERASE_AT_ONCE])
         if EraseCustomersForm(request.POST).is_valid():
-            erased = blocked = 0
-            for customer in customers:
-                outcome = erase_customer(customer, actor=request.user)
-                erased += outcome.completed
-                blocked += outcome.blocked
+            # One button, one transaction: the selection is erased as a whole or not at all.
+            with transaction.atomic():
+                outcomes = [erase_customer(customer, actor=request.user) for customer in customers]
+            erased = sum(outcome.completed for outcome in outcomes)
+            blocked = sum(outcome.blocked for outcome in outcomes)
             if erased:
                 self.message_user(
                     request, ngettext("%d customer erased.", "%d customers erased.", erased) % erased
@@ -316,8 +316,7 @@ class CustomerAdmin(CustomerImportMixin, ImportMixin, RegisterModelAdmin):
 
 class PeopleInline(admin.TabularInline):
     model = Customer
-    fields = ["first_name", "last_name", "email", "phone", "city"]
-    readonly_fields = fields
+    fields = readonly_fields = ("first_name", "last_name", "email", "phone", "city")
     extra = 0
     show_change_link = True
     can_delete = False
@@ -358,7 +357,7 @@ class OrderAdmin(RegisterModelAdmin):
     @admin.display(description=_("customer"), ordering="customer__last_name")
     def customer_link(self, obj: Order) -> str:
         if obj.customer is None:
-            return _("(erased buyer, kept for bookkeeping)")
+            return gettext("(erased buyer, kept for bookkeeping)")
         url = reverse("admin:customers_customer_change", args=[obj.customer_id])
         return format_html('<a href="{}">{}</a>', url, str(obj.customer))
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from customers.models import Customer, ObjectionPurpose
 
 from .models import IdentityMethod, RequestKind
-from .rectification import RECTIFIABLE_FIELDS
+from .rectification import RECTIFIABLE_FIELDS, field_label
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 DATA_URL_PREFIX = "data:image/png;base64,"
@@ -137,7 +137,8 @@ class DataRequestForm(forms.Form):
         return data
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         kind = cleaned.get("kind")
         if kind == RequestKind.RECTIFICATION:
             for name in ["rectification_what", "rectification_correct", "rectification_grounds"]:
@@ -198,7 +199,8 @@ class IdentityForm(forms.Form):
     note = forms.CharField(label=_("Describe (for 'other')"), max_length=500, required=False)
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("method") == IdentityMethod.OTHER and not cleaned.get("note", "").strip():
             self.add_error("note", _("Describe how the identity was verified."))
         return cleaned
@@ -245,10 +247,13 @@ class LinkCustomersForm(forms.Form):
 
     def __init__(self, *args, suggestions=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["customers"].choices = [(c.pk, _suggestion_label(c)) for c in suggestions]
+        field = self.fields["customers"]
+        assert isinstance(field, forms.TypedMultipleChoiceField)
+        field.choices = [(c.pk, _suggestion_label(c)) for c in suggestions]
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         ids = set(cleaned.get("customers") or [])
         extra = cleaned.get("extra_customer_id")
         if extra:
@@ -295,11 +300,12 @@ class RectifyForm(forms.Form):
 
     def __init__(self, *args, customers, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["customer"].queryset = customers
+        field = self.fields["customer"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = customers
         for name in RECTIFIABLE_FIELDS:
-            model_field = Customer._meta.get_field(name)
             self.fields[name] = forms.CharField(
-                label=capfirst(model_field.verbose_name), max_length=200, required=False
+                label=capfirst(field_label(name)), max_length=200, required=False
             )
 
     @property
@@ -307,7 +313,8 @@ class RectifyForm(forms.Form):
         return [self[name] for name in RECTIFIABLE_FIELDS]
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if not self.errors and not self.changes():
             raise forms.ValidationError(_("Fill in at least one field to correct."))
         return cleaned

@@ -1,6 +1,8 @@
 """The two staff groups (privacy notice S13), kept in one place so migrations can
 re-apply them when new models arrive."""
 
+from types import ModuleType
+
 OWNER_GROUP = "Owner"
 STAFF_GROUP = "Staff"
 
@@ -15,8 +17,9 @@ def sync_groups(apps, schema_editor=None) -> None:
     from django.contrib.auth.management import create_permissions
 
     # Permissions are normally made after migrate; make them now so the groups get them.
+    # create_permissions() skips an app whose models module is unset: any module will do.
     for app_config in global_apps.get_app_configs():
-        app_config.models_module = True
+        app_config.models_module = ModuleType(f"{app_config.name}.models")
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
 

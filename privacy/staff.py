@@ -60,7 +60,7 @@ def staff_login(request: HttpRequest):
     no second factor yet is sent to enrol (QR code) before anything else."""
     user = request.user
     if user.is_authenticated and user.is_active and user.is_staff:
-        if user.is_verified():
+        if user.is_verified():  # type: ignore[attr-defined]  # added by django_otp's OTPMiddleware
             target = request.GET.get("next", "")
             if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
                 target = reverse("admin:index")

@@ -154,8 +154,8 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
                     "If it has expired, please send a new request."
                 ),
             )
-        # Whether the mail went is shown by the page itself: it goes once this request's
-        # transaction commits, after this view returns.
+        # Whether the mail went is shown by the page itself: it goes once the resend's
+        # transaction commits, before the redirect below.
         return redirect("privacy:status", token)
     return render(
         request,

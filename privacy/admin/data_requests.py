@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import copy
+import datetime
+from typing import cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -38,7 +40,7 @@ from ..forms import (
     RectifyForm,
     StepForm,
 )
-from ..models import AuditAction, ControllerDetails, DataRequest, RequestKind
+from ..models import AuditAction, ControllerDetails, DataRequest, DataRequestQuerySet, RequestKind
 from ..rectification import Recipient, apply_rectification, notification_letter_pdf, refusal_certificate_pdf
 from .base import RegisterModelAdmin
 
@@ -57,13 +59,14 @@ class OverdueFilter(admin.SimpleListFilter):
         return [("overdue", _("Overdue")), ("week", _("Due within a week")), ("open", _("Open"))]
 
     def queryset(self, request, queryset: QuerySet) -> QuerySet:
+        requests = cast(DataRequestQuerySet, queryset)  # the DataRequest admin's own rows
         today = timezone.localdate()
         if self.value() == "overdue":
-            return queryset.overdue(today)
+            return requests.overdue(today)
         if self.value() == "week":
-            return queryset.open().filter(due_date__lte=today + timezone.timedelta(days=7))
+            return requests.open().filter(due_date__lte=today + datetime.timedelta(days=7))
         if self.value() == "open":
-            return queryset.open()
+            return requests.open()
         return queryset
 
 

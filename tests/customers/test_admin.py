@@ -256,3 +256,23 @@ def test_erase_action_shows_the_plan_then_erases_and_respects_holds(staff_client
     assert list(Customer.objects.values_list("last_name", flat=True)) == ["Velallinen"]
     assert Order.objects.filter(customer=None).count() == 1  # kept for bookkeeping, no link
     assert staff_client.get(url, {"q": "Maksanut"}).context["cl"].result_count == 0
+
+
+def test_erase_action_erases_the_selection_in_one_transaction(staff_client, monkeypatch):
+    """S11, S19: a failure half-way through the selection erases nobody (requests are not
+    wrapped in a transaction: the action is)."""
+    import customers.admin
+    from privacy.erasure import erase_customer
+
+    first, second = CustomerFactory(last_name="Aalto"), CustomerFactory(last_name="Berg")
+
+    def erase_then_fail(customer, **kwargs):
+        if customer.pk == second.pk:
+            raise RuntimeError("the database went away")
+        return erase_customer(customer, **kwargs)
+
+    monkeypatch.setattr(customers.admin, "erase_customer", erase_then_fail)
+    selected = {"action": "erase_customers", "_selected_action": [str(first.pk), str(second.pk)]}
+    with pytest.raises(RuntimeError):
+        staff_client.post(reverse("admin:customers_customer_changelist"), {**selected, "confirm": "yes"})
+    assert set(Customer.objects.values_list("pk", flat=True)) == {first.pk, second.pk}
