@@ -19,7 +19,7 @@ second log.
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db import models
+from django.db import models, transaction
 from django.http import HttpRequest
 
 from ..audit import record
@@ -95,11 +95,13 @@ class RegisterModelAdmin(admin.ModelAdmin):
         for obj in formset.deleted_objects:
             self._record_deletion(request, obj._meta.label_lower, obj.pk)
 
+    @transaction.atomic  # the row goes with its audit event, or neither does
     def delete_model(self, request, obj):
         pk = obj.pk
         super().delete_model(request, obj)
         self._record_deletion(request, self.model._meta.label_lower, pk)
 
+    @transaction.atomic
     def delete_queryset(self, request, queryset):
         pks = list(queryset.values_list("pk", flat=True))
         super().delete_queryset(request, queryset)
