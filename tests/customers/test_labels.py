@@ -145,7 +145,7 @@ def test_export_labels_command_writes_every_format(register, tmp_path, fmt, caps
 def test_staff_without_commitment_gets_no_labels(client, staff_without_commitment, register, fmt):
     """S13: the label page and its downloads hold names and addresses, so they need
     the confidentiality commitment like the customer list does."""
-    from tests.conftest import verified_client
+    from tests.personas import verified_client
 
     client = verified_client(client, staff_without_commitment)
     response = client.get(reverse("admin:customers_customer_labels") + (f"?export={fmt}" if fmt else ""))
@@ -156,7 +156,7 @@ def test_staff_without_commitment_gets_no_labels(client, staff_without_commitmen
 
 
 def test_staff_without_commitment_cannot_import_a_ban_list(client, staff_without_commitment, register):
-    from tests.conftest import verified_client
+    from tests.personas import verified_client
 
     client = verified_client(client, staff_without_commitment)
     url = reverse("admin:customers_customer_banlist")
