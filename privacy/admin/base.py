@@ -19,8 +19,11 @@ second log.
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.db import models, transaction
 from django.http import HttpRequest
+from django.utils.html import format_html
+from django.utils.translation import gettext
 
 from ..audit import record
 from ..models import AuditAction
@@ -42,6 +45,17 @@ class RegisterModelAdmin(admin.ModelAdmin):
     requires_commitment = True
     audit_views = False
     deletable = True
+
+    def action_checkbox(self, obj):
+        """Django's row checkbox, the same HTML, made without rendering a form widget's
+        templates for each row (a fifth of the customer list's time)."""
+        label = format_html(gettext("Select this object for an action - {}"), str(obj))
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            str(obj.pk),
+            label,
+        )
 
     # -- who may see and do what ------------------------------------------------
     def _committed(self, request: HttpRequest) -> bool:

@@ -276,3 +276,14 @@ def test_erase_action_erases_the_selection_in_one_transaction(staff_client, monk
     with pytest.raises(RuntimeError):
         staff_client.post(reverse("admin:customers_customer_changelist"), {**selected, "confirm": "yes"})
     assert set(Customer.objects.values_list("pk", flat=True)) == {first.pk, second.pk}
+
+
+def test_row_checkbox_is_the_html_django_renders(db):
+    """The admin lists' own checkbox gives byte for byte the HTML of Django's widget."""
+    from django.contrib import admin as django_admin
+
+    customer = CustomerFactory(first_name='<b>"Ä&Ö"</b>', last_name="O'Neill")
+    model_admin = django_admin.site._registry[Customer]
+    ours = model_admin.action_checkbox(customer)
+    django = django_admin.ModelAdmin.action_checkbox(model_admin, customer)
+    assert ours == django
