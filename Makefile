@@ -6,7 +6,7 @@ PORT ?= 8000
 DEMO_CUSTOMERS ?= 1000
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint messages bench clean chromium
+.PHONY: install run test lint typecheck messages bench clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,11 +39,20 @@ chromium:
 
 # Honours DATABASE_URL: SQLite by default, PostgreSQL when it names one.
 # Skip the browser journeys locally with: make test PYTEST_ARGS='-m "not browser"'
-test: install chromium
+# (then Chromium is not installed).
+test: install $(if $(findstring not browser,$(PYTEST_ARGS)),,chromium)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The checks CI runs before the tests. They read no .env and touch no database.
+CHECK_ENV := DJANGO_READ_DOT_ENV=0 SECRET_KEY=checks-only-not-a-secret DATABASE_URL=sqlite://:memory:
 
 lint: install
 	$(BIN)/ruff check .
+	$(CHECK_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
+	$(CHECK_ENV) $(BIN)/mypy
+
+typecheck: install
+	$(CHECK_ENV) $(BIN)/mypy
 
 messages: install .env
 	$(BIN)/python manage.py makemessages -l fi -l en --no-obsolete

@@ -6,21 +6,21 @@ import phonenumbers
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Lower
-from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
-from privacy.admin_audit import RegisterModelAdmin
+from privacy.admin.base import RegisterModelAdmin
 from privacy.erasure import erase_customer
 from privacy.suppression import honour_suppression
 
 from .changes import record_change
-from .forms import CustomerAdminForm
+from .forms import CustomerAdminForm, EraseCustomersForm
 from .import_admin import CustomerImportMixin, banlist_view
 from .label_views import labels_view
 from .models import (
@@ -83,27 +83,7 @@ class AgeBandFilter(admin.SimpleListFilter):
         return queryset
 
 
-class RecordedByMixin:
-    """Fills `recorded_by` (or `disclosed_by`) with the staff member saving the row."""
-
-    actor_field = "recorded_by"
-
-    def _stamp(self, request: HttpRequest, obj) -> None:
-        if getattr(obj, f"{self.actor_field}_id", None) is None:
-            setattr(obj, self.actor_field, request.user)
-
-
 ERASE_AT_ONCE = 100
-
-
-class NoDeleteMixin:
-    """Nothing in the register is deleted by hand. A customer is erased through
-    erasure, which respects open invoices, debt collection and the bookkeeping period
-    (S11, S19); an order is credited; an objection or consent is withdrawn so its
-    history stays (S17); a disclosure is a log."""
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class OrderInline(admin.TabularInline):
@@ -140,8 +120,7 @@ class DisclosureInline(admin.TabularInline):
 
 class CustomerChangeInline(admin.TabularInline):
     model = CustomerChange
-    fields = ["changed_at", "source", "fields", "changed_by"]
-    readonly_fields = fields
+    fields = readonly_fields = ("changed_at", "source", "fields", "changed_by")
     extra = 0
     can_delete = False
     verbose_name_plural = _("where changes came from")
@@ -163,8 +142,13 @@ def phone_search_term(term: str) -> str | None:
 
 
 @admin.register(Customer)
-class CustomerAdmin(NoDeleteMixin, CustomerImportMixin, RecordedByMixin, RegisterModelAdmin):
+class CustomerAdmin(CustomerImportMixin, RegisterModelAdmin):
+    """Customers (S2, S7, S8). Nothing is deleted by hand: a customer is erased with the
+    action below, which respects open invoices, debt collection and the bookkeeping
+    period (S11, S19)."""
+
     audit_views = True  # opening a customer's page is in the audit log
+    deletable = False
     list_display = [
         "full_name_link",
         "email",
@@ -260,12 +244,12 @@ class CustomerAdmin(NoDeleteMixin, CustomerImportMixin, RecordedByMixin, Registe
         """Erasure by hand (a duplicate, a person who asked by phone): a confirmation page
         shows what each erasure would delete and keep, or what blocks it; then erase."""
         customers = list(queryset.order_by("last_name", "first_name", "pk")[:ERASE_AT_ONCE])
-        if request.POST.get("confirm") == "yes":
-            erased = blocked = 0
-            for customer in customers:
-                outcome = erase_customer(customer, actor=request.user)
-                erased += outcome.completed
-                blocked += outcome.blocked
+        if EraseCustomersForm(request.POST).is_valid():
+            # One button, one transaction: the selection is erased as a whole or not at all.
+            with transaction.atomic():
+                outcomes = [erase_customer(customer, actor=request.user) for customer in customers]
+            erased = sum(outcome.completed for outcome in outcomes)
+            blocked = sum(outcome.blocked for outcome in outcomes)
             if erased:
                 self.message_user(
                     request, ngettext("%d customer erased.", "%d customers erased.", erased) % erased
@@ -290,6 +274,7 @@ class CustomerAdmin(NoDeleteMixin, CustomerImportMixin, RecordedByMixin, Registe
             "plans": plans,
             "erasable": sum(not plan.blocked for _customer, plan in plans),
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "confirm_form": EraseCustomersForm(),
             "limited": queryset.count() > ERASE_AT_ONCE,
             "limit": ERASE_AT_ONCE,
         }
@@ -327,21 +312,10 @@ class CustomerAdmin(NoDeleteMixin, CustomerImportMixin, RecordedByMixin, Registe
                 customer=obj, fields=fields, source=form.cleaned_data["change_source"], actor=request.user
             )
 
-    def save_formset(self, request, form, formset, change):
-        for inline_form in formset.forms:
-            obj = inline_form.instance
-            if isinstance(obj, Disclosure):
-                if obj.disclosed_by_id is None:
-                    obj.disclosed_by = request.user
-            elif isinstance(obj, MarketingObjection | EmailMarketingConsent):
-                self._stamp(request, obj)
-        super().save_formset(request, form, formset, change)
-
 
 class PeopleInline(admin.TabularInline):
     model = Customer
-    fields = ["first_name", "last_name", "email", "phone", "city"]
-    readonly_fields = fields
+    fields = readonly_fields = ("first_name", "last_name", "email", "phone", "city")
     extra = 0
     show_change_link = True
     can_delete = False
@@ -368,7 +342,8 @@ class OrganisationAdmin(RegisterModelAdmin):
 
 
 @admin.register(Order)
-class OrderAdmin(NoDeleteMixin, RegisterModelAdmin):
+class OrderAdmin(RegisterModelAdmin):
+    deletable = False  # an order is a voucher (Accounting Act): credited, not deleted
     list_display = ["order_number", "customer_link", "ordered_on", "channel", "total", "invoice_status"]
     list_select_related = ["customer"]
     list_filter = ["invoice_status", "channel", "ordered_on"]
@@ -381,7 +356,7 @@ class OrderAdmin(NoDeleteMixin, RegisterModelAdmin):
     @admin.display(description=_("customer"), ordering="customer__last_name")
     def customer_link(self, obj: Order) -> str:
         if obj.customer is None:
-            return _("(erased buyer, kept for bookkeeping)")
+            return gettext("(erased buyer, kept for bookkeeping)")
         url = reverse("admin:customers_customer_change", args=[obj.customer_id])
         return format_html('<a href="{}">{}</a>', url, str(obj.customer))
 
@@ -401,17 +376,17 @@ class InForceFilter(admin.SimpleListFilter):
         return queryset
 
 
-class StampedRowAdmin(NoDeleteMixin, RecordedByMixin, RegisterModelAdmin):
-    """Rows that record which staff member entered them (objections, consents, disclosures)."""
+class StampedRowAdmin(RegisterModelAdmin):
+    """Rows that record which staff member entered them (objections, consents, disclosures):
+    never deleted, as an objection or consent is withdrawn and its history stays (S17), and
+    a disclosure is a log (S9)."""
 
+    deletable = False
     raw_id_fields = ["customer"]
+    actor_field = "recorded_by"
 
     def get_readonly_fields(self, request, obj=None):
         return [self.actor_field]
-
-    def save_model(self, request, obj, form, change):
-        self._stamp(request, obj)
-        super().save_model(request, obj, form, change)
 
 
 @admin.register(MarketingObjection)

@@ -41,8 +41,15 @@ class CustomerAdminForm(forms.ModelForm):
         ]
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         changed = [name for name in self.changed_data if name != "change_source"]
         if self.instance.pk and changed and not cleaned.get("change_source"):
             self.add_error("change_source", _("Say where the changed data came from."))
         return cleaned
+
+
+class EraseCustomersForm(forms.Form):
+    """The second click of the erase action: the plan was shown, staff confirm it."""
+
+    confirm = forms.ChoiceField(choices=[("yes", "yes")], widget=forms.HiddenInput, initial="yes")

@@ -324,7 +324,8 @@ class Customer(models.Model):
     @property
     def age_band(self) -> str | None:
         band = age_band_for(self.current_age)
-        return AgeBand(band).label if band else None
+        # The label in the active language, as text (an access report stores it in JSON).
+        return str(AgeBand(band).label) if band else None
 
     @property
     def has_complete_postal_address(self) -> bool:

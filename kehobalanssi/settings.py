@@ -103,16 +103,26 @@ WSGI_APPLICATION = "kehobalanssi.wsgi.application"
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
-DATABASES["default"]["ATOMIC_REQUESTS"] = True
+# Requests are not wrapped in a transaction. Whatever writes several rows does so in one
+# atomic block of its own: the operations (privacy/*.py, customers/*.py) are
+# @transaction.atomic functions, admin actions wrap their loop, and Django's admin wraps
+# its add, change and delete views. A page that only reads therefore takes no lock: on
+# PostgreSQL readers never wait for writers, and on SQLite WAL lets it read while another
+# request writes. ATOMIC_REQUESTS would make every request, GET included, wait for
+# SQLite's write lock (IMMEDIATE, below) and would hold the audit log's lock
+# (privacy/audit.py) until the response had been rendered.
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the server read while a long import writes; busy timeout avoids
-    # "database is locked" under the development server's threads.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
+            # A writer waits up to 20 s for another writer instead of failing at once.
             "timeout": 20,
+            # Readers see the last commit while a writer works (write-ahead log).
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            # Writers take the lock when their transaction begins, so the audit
-            # log's hash chain never forks (privacy/audit.py).
+            # Every transaction (atomic block) takes the write lock when it begins, so
+            # writers are serialised and the audit log's hash chain never forks
+            # (privacy/audit.py); no transaction fails half-way upgrading a read lock.
+            # Reads outside an atomic block take no lock at all.
             "transaction_mode": "IMMEDIATE",
         }
     )

@@ -19,7 +19,7 @@ from django.utils import timezone
 from customers.models import Customer, Disclosure, Order
 
 from .audit import record
-from .models import AuditAction
+from .models import AuditAction, DataRequest
 
 # Every Customer field that can identify a person, and what it becomes.
 CUSTOMER_CLEARED = {
@@ -72,9 +72,7 @@ def anonymise_customers(
     LogEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(Customer), object_id__in=[str(p) for p in pks]
     ).update(object_repr="", change_message="")
-    from .requests import erase_closed_request_identities
-
-    erase_closed_request_identities(pks)
+    DataRequest.objects.for_customers(pks).closed().erase_identities()
     outcome = AnonymisationOutcome(len(pks), already, orders, disclosures)
     if audit:
         record(

@@ -15,14 +15,14 @@ from .models import ControllerDetails, DataRequest
 logger = logging.getLogger(__name__)
 
 
-def send_to_requester(request: DataRequest, template: str, **context) -> bool:
+def send_to_requester(data_request: DataRequest, template: str, **context) -> bool:
     """templates/emails/<template>_subject.txt, _body.txt and _body.html.
 
     Returns False when the mail server could not be reached or refused the message;
     the caller records that on the request (the request itself is already saved)."""
     controller = ControllerDetails.load()
-    with translation.override(request.reply_language):
-        context = {"request": request, "controller": controller, **context}
+    with translation.override(data_request.reply_language):
+        context = {"request": data_request, "controller": controller, **context}
         subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
         text = render_to_string(f"emails/{template}_body.txt", context)
         html = render_to_string(f"emails/{template}_body.html", context)
@@ -30,7 +30,7 @@ def send_to_requester(request: DataRequest, template: str, **context) -> bool:
         subject=" ".join(subject.split()),
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[request.email],
+        to=[data_request.email],
         reply_to=[controller.contact_email or controller.email]
         if (controller.contact_email or controller.email)
         else None,
@@ -40,6 +40,8 @@ def send_to_requester(request: DataRequest, template: str, **context) -> bool:
         message.send()
     except (smtplib.SMTPException, OSError) as error:
         # The request's id and the error's type only: never the address or the text.
-        logger.warning("E-mail %s for data request %s failed: %s", template, request.pk, type(error).__name__)
+        logger.warning(
+            "E-mail %s for data request %s failed: %s", template, data_request.pk, type(error).__name__
+        )
         return False
     return True

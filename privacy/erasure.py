@@ -35,7 +35,7 @@ from .holds import (
     first_voucher_date_still_held,
     voucher_kept_until,
 )
-from .models import AuditAction
+from .models import AuditAction, DataRequest
 from .suppression import suppress
 
 KEPT_LABELS = {
@@ -97,7 +97,7 @@ class _DryRun(Exception):
 
 
 def erase_customer(
-    customer: Customer, *, actor, request=None, dry_run: bool = False, suppress_contact: bool = False
+    customer: Customer, *, actor, data_request=None, dry_run: bool = False, suppress_contact: bool = False
 ) -> ErasureOutcome:
     """Erase a customer, keeping only what a stated legal hold requires.
 
@@ -120,7 +120,7 @@ def erase_customer(
     outcome = ErasureOutcome(customer_id=customer.pk, dry_run=dry_run)
     try:
         with transaction.atomic():
-            _erase(customer, outcome, suppress_contact=suppress_contact, request=request)
+            _erase(customer, outcome, suppress_contact=suppress_contact, data_request=data_request)
             if outcome.blocked or dry_run:
                 raise _DryRun
             record(
@@ -138,7 +138,7 @@ def erase_customer(
     return outcome
 
 
-def _erase(customer: Customer, outcome: ErasureOutcome, *, suppress_contact: bool, request=None) -> None:
+def _erase(customer: Customer, outcome: ErasureOutcome, *, suppress_contact: bool, data_request=None) -> None:
     statuses = set(customer.orders.unsettled().values_list("invoice_status", flat=True))
     if InvoiceStatus.OPEN in statuses:
         outcome.blocked_by.append(str(OPEN_INVOICE_HOLD))
@@ -168,9 +168,10 @@ def _erase(customer: Customer, outcome: ErasureOutcome, *, suppress_contact: boo
         customer=None, data_disclosed=""
     )
     # The person's other closed requests keep reference, kind and dates; who asked goes.
-    from .requests import erase_closed_request_identities
-
-    outcome.deleted["request_identities"] = erase_closed_request_identities([customer.pk], keep=request)
+    earlier = DataRequest.objects.for_customers([customer.pk]).closed()
+    if data_request is not None:  # the request being fulfilled is closed by its own step
+        earlier = earlier.exclude(pk=data_request.pk)
+    outcome.deleted["request_identities"] = earlier.erase_identities()
     outcome.deleted["admin_history"] = LogEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(Customer), object_id=str(customer.pk)
     ).delete()[0]

@@ -10,11 +10,13 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.conf import settings
 from django.core.validators import RegexValidator
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import ObjectionPurpose
+from customers.models import Customer, ObjectionPurpose
 
 from .models import IdentityMethod, RequestKind
+from .rectification import RECTIFIABLE_FIELDS, field_label
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 DATA_URL_PREFIX = "data:image/png;base64,"
@@ -135,7 +137,8 @@ class DataRequestForm(forms.Form):
         return data
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         kind = cleaned.get("kind")
         if kind == RequestKind.RECTIFICATION:
             for name in ["rectification_what", "rectification_correct", "rectification_grounds"]:
@@ -196,7 +199,8 @@ class IdentityForm(forms.Form):
     note = forms.CharField(label=_("Describe (for 'other')"), max_length=500, required=False)
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("method") == IdentityMethod.OTHER and not cleaned.get("note", "").strip():
             self.add_error("note", _("Describe how the identity was verified."))
         return cleaned
@@ -217,8 +221,103 @@ class ReasonForm(forms.Form):
     )
 
 
+class StepForm(forms.Form):
+    """A step with nothing to fill in (start, release, record, anonymise): the button."""
+
+
+class CompleteForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Outcome, told to the requester"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
 class LinkCustomersForm(forms.Form):
+    """Link the request to the customers it is about: the suggested matches ticked, or a
+    customer number typed."""
+
     customers = forms.TypedMultipleChoiceField(
-        label=_("Customers"), coerce=int, required=True, widget=forms.CheckboxSelectMultiple, choices=[]
+        label=_("Suggested matches (same e-mail, phone, or name and postal code)"),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
     extra_customer_id = forms.IntegerField(label=_("Or a customer number"), required=False, min_value=1)
+
+    def __init__(self, *args, suggestions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["customers"]
+        assert isinstance(field, forms.TypedMultipleChoiceField)
+        field.choices = [(c.pk, _suggestion_label(c)) for c in suggestions]
+
+    def clean(self):
+        super().clean()
+        cleaned = self.cleaned_data
+        ids = set(cleaned.get("customers") or [])
+        extra = cleaned.get("extra_customer_id")
+        if extra:
+            if not Customer.objects.filter(pk=extra).exists():
+                self.add_error("extra_customer_id", _("No customer has the number %(n)s.") % {"n": extra})
+            ids.add(extra)
+        if not ids and not self.errors:
+            raise forms.ValidationError(_("Tick a suggested customer or type a customer number."))
+        cleaned["customer_ids"] = sorted(ids)
+        return cleaned
+
+
+def _suggestion_label(customer: Customer) -> str:
+    place = f"{customer.postal_code} {customer.city}".strip()
+    return " · ".join(str(v) for v in [customer, customer.email, customer.phone, place] if v)
+
+
+class EraseForm(forms.Form):
+    """Erasure cannot be undone: staff type the request's reference to confirm it."""
+
+    confirm_reference = forms.CharField(max_length=16, widget=forms.TextInput(attrs={"autocomplete": "off"}))
+
+    def __init__(self, *args, reference: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reference = reference
+        label = _("Type the reference %(ref)s to confirm")
+        self.fields["confirm_reference"].label = label % {"ref": reference}
+
+    def clean_confirm_reference(self) -> str:
+        typed = self.cleaned_data["confirm_reference"].strip()
+        if typed.upper() != self.reference.upper():
+            raise forms.ValidationError(
+                _("The reference does not match: type %(ref)s exactly as it is shown to erase.")
+                % {"ref": self.reference}
+            )
+        return typed
+
+
+class RectifyForm(forms.Form):
+    """The corrections to one linked customer; only filled-in fields are changed, and the
+    values are validated with the register's own rules when applied."""
+
+    customer = forms.ModelChoiceField(label=_("Customer"), queryset=Customer.objects.none(), empty_label=None)
+
+    def __init__(self, *args, customers, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["customer"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = customers
+        for name in RECTIFIABLE_FIELDS:
+            self.fields[name] = forms.CharField(
+                label=capfirst(field_label(name)), max_length=200, required=False
+            )
+
+    @property
+    def correction_fields(self):
+        return [self[name] for name in RECTIFIABLE_FIELDS]
+
+    def clean(self):
+        super().clean()
+        cleaned = self.cleaned_data
+        if not self.errors and not self.changes():
+            raise forms.ValidationError(_("Fill in at least one field to correct."))
+        return cleaned
+
+    def changes(self) -> dict[str, str]:
+        return {n: self.cleaned_data[n] for n in RECTIFIABLE_FIELDS if self.cleaned_data[n].strip()}

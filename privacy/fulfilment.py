@@ -15,9 +15,9 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from customers.models import DIRECT_MARKETING_PURPOSES, Channel, ObjectionPurpose
+from customers.models import Channel, ObjectionPurpose
 
-from . import requests as ops
+from . import data_requests
 from .access_report import build_access_report, report_json
 from .anonymisation import anonymise_customers
 from .audit import record
@@ -35,20 +35,20 @@ from .suppression import suppress
 REPORT_DOWNLOAD_DAYS = 30
 
 
-def _require(request: DataRequest, kind: str) -> None:
-    if request.kind != kind or not request.is_open:
-        raise ops.RequestStateError("kind or status")
-    if not request.customers.exists():
-        raise ops.RequestStateError("no customer linked")
+def _require(data_request: DataRequest, kind: str) -> None:
+    if data_request.kind != kind or not data_request.is_open:
+        raise data_requests.RequestStateError("kind or status")
+    if not data_request.customers.exists():
+        raise data_requests.RequestStateError("no customer linked")
 
 
-def report_for_request(request: DataRequest) -> dict:
+def report_for_request(data_request: DataRequest) -> dict:
     """The access report of every customer linked to the request, in its reply language."""
-    customers = list(request.customers.values_list("pk", flat=True))
+    customers = list(data_request.customers.values_list("pk", flat=True))
     report = build_access_report(
-        customers, language=request.reply_language, controller=ControllerDetails.load().as_letterhead()
+        customers, language=data_request.reply_language, controller=ControllerDetails.load().as_letterhead()
     )
-    with translation.override(request.reply_language):
+    with translation.override(data_request.reply_language):
         report["requests"] = [
             {
                 "reference": r.reference,
@@ -64,102 +64,101 @@ def report_for_request(request: DataRequest) -> dict:
 
 
 @transaction.atomic
-def release_access_report(*, request: DataRequest, actor) -> DataRequest:
+def release_access_report(*, data_request: DataRequest, actor) -> DataRequest:
     """Freeze the report staff previewed and let the requester download it."""
-    _require(request, RequestKind.ACCESS)
-    request.report_json = report_json(report_for_request(request)).decode()
-    request.report_released_at = timezone.now()
-    request.report_expires_at = timezone.now() + datetime.timedelta(days=REPORT_DOWNLOAD_DAYS)
-    request.save(update_fields=["report_json", "report_released_at", "report_expires_at"])
-    record(action=AuditAction.REPORT_RELEASED, actor=actor, obj=request)
-    with translation.override(request.reply_language):
+    _require(data_request, RequestKind.ACCESS)
+    data_request.report_json = report_json(report_for_request(data_request)).decode()
+    data_request.report_released_at = timezone.now()
+    data_request.report_expires_at = timezone.now() + datetime.timedelta(days=REPORT_DOWNLOAD_DAYS)
+    data_request.save(update_fields=["report_json", "report_released_at", "report_expires_at"])
+    record(action=AuditAction.REPORT_RELEASED, actor=actor, obj=data_request)
+    with translation.override(data_request.reply_language):
         outcome = _(
             "Your access report is ready: download it on this page as a PDF and as "
             "machine-readable JSON until %(date)s."
-        ) % {"date": timezone.localtime(request.report_expires_at).strftime("%-d.%-m.%Y")}
-    return ops.complete_request(request=request, outcome=outcome, actor=actor)
+        ) % {"date": timezone.localtime(data_request.report_expires_at).strftime("%-d.%-m.%Y")}
+    return data_requests.complete_request(data_request=data_request, outcome=outcome, actor=actor)
 
 
-def released_report(request: DataRequest) -> dict | None:
-    if not request.report_json or not request.report_expires_at:
+def released_report(data_request: DataRequest) -> dict | None:
+    if not data_request.report_json or not data_request.report_expires_at:
         return None
-    if request.report_expires_at < timezone.now():
+    if data_request.report_expires_at < timezone.now():
         return None
-    return json.loads(request.report_json)
+    return json.loads(data_request.report_json)
 
 
-def record_download(request: DataRequest, fmt: str) -> None:
-    record(action=AuditAction.REPORT_DOWNLOADED, actor_type=ActorType.DATA_SUBJECT, obj=request, fields=[fmt])
-
-
-def refusable(request: DataRequest) -> bool:
-    """An objection to direct marketing cannot be refused (art. 21(3))."""
-    return not (
-        request.kind == RequestKind.OBJECTION
-        and set(DIRECT_MARKETING_PURPOSES) & set(request.objection_purposes)
+def record_download(data_request: DataRequest, fmt: str) -> None:
+    record(
+        action=AuditAction.REPORT_DOWNLOADED,
+        actor_type=ActorType.DATA_SUBJECT,
+        obj=data_request,
+        fields=[fmt],
     )
 
 
 @transaction.atomic
-def fulfil_objection(*, request: DataRequest, actor) -> DataRequest:
-    _require(request, RequestKind.OBJECTION)
+def fulfil_objection(*, data_request: DataRequest, actor) -> DataRequest:
+    _require(data_request, RequestKind.OBJECTION)
     recorded = 0
-    for customer in request.customers.all():
+    for customer in data_request.customers.all():
         recorded += len(
             record_objections(
                 customer=customer,
-                purposes=request.objection_purposes,
+                purposes=data_request.objection_purposes,
                 channel=Channel.WEB_FORM,
                 actor=actor,
-                received_at=request.submitted_at,
+                received_at=data_request.submitted_at,
             ).recorded
         )
-    with translation.override(request.reply_language):
-        labels = ", ".join(str(ObjectionPurpose(p).label) for p in request.objection_purposes)
+    with translation.override(data_request.reply_language):
+        labels = ", ".join(str(ObjectionPurpose(p).label) for p in data_request.objection_purposes)
         outcome = _("Your objection is recorded and in force: %(purposes)s.") % {"purposes": labels}
-    return ops.complete_request(request=request, outcome=outcome, actor=actor)
+    return data_requests.complete_request(data_request=data_request, outcome=outcome, actor=actor)
 
 
 @transaction.atomic
-def fulfil_anonymisation(*, request: DataRequest, actor) -> DataRequest:
-    _require(request, RequestKind.ANONYMISATION)
-    anonymise_customers(request.customers.all(), actor=actor)
-    with translation.override(request.reply_language):
+def fulfil_anonymisation(*, data_request: DataRequest, actor) -> DataRequest:
+    _require(data_request, RequestKind.ANONYMISATION)
+    anonymise_customers(data_request.customers.all(), actor=actor)
+    with translation.override(data_request.reply_language):
         outcome = _(
             "Your data in the customer register has been anonymised: names, contact "
             "details and the exact birth date are gone for good. Orders remain for "
             "bookkeeping and statistics without anything that identifies you."
         )
-    request = ops.complete_request(request=request, outcome=outcome, actor=actor)
-    ops.erase_identity(request)
-    return request
+    data_request = data_requests.complete_request(data_request=data_request, outcome=outcome, actor=actor)
+    data_request.erase_identity()
+    return data_request
 
 
-def plan_erasure(request: DataRequest) -> list[ErasureOutcome]:
-    wish = request.no_contact_again
+def plan_erasure(data_request: DataRequest) -> list[ErasureOutcome]:
+    wish = data_request.no_contact_again
     return [
-        erase_customer(c, actor=None, request=request, dry_run=True, suppress_contact=wish)
-        for c in request.customers.all()
+        erase_customer(c, actor=None, data_request=data_request, dry_run=True, suppress_contact=wish)
+        for c in data_request.customers.all()
     ]
 
 
 @transaction.atomic
-def fulfil_erasure(*, request: DataRequest, actor) -> list[ErasureOutcome]:
+def fulfil_erasure(*, data_request: DataRequest, actor) -> list[ErasureOutcome]:
     """Erase every linked customer, or nothing when a hold blocks any of them."""
-    _require(request, RequestKind.ERASURE)
-    customers, wish = list(request.customers.all()), request.no_contact_again
+    _require(data_request, RequestKind.ERASURE)
+    customers, wish = list(data_request.customers.all()), data_request.no_contact_again
     plans = [
-        erase_customer(c, actor=actor, request=request, dry_run=True, suppress_contact=wish)
+        erase_customer(c, actor=actor, data_request=data_request, dry_run=True, suppress_contact=wish)
         for c in customers
     ]
     if any(p.blocked for p in plans):
         return plans
-    outcomes = [erase_customer(c, actor=actor, request=request, suppress_contact=wish) for c in customers]
-    if wish and request.email:
+    outcomes = [
+        erase_customer(c, actor=actor, data_request=data_request, suppress_contact=wish) for c in customers
+    ]
+    if wish and data_request.email:
         # The address the person wrote from is theirs too, whatever the register held
         # (a customer found by phone or by name may have had another address, or none).
-        suppress(request.email)
-    with translation.override(request.reply_language):
+        suppress(data_request.email)
+    with translation.override(data_request.reply_language):
         kept = [
             _("%(count)s order(s) kept until %(date)s under the Accounting Act, with no link to you")
             % {"count": k.count, "date": k.until.strftime("%-d.%-m.%Y")}
@@ -170,6 +169,6 @@ def fulfil_erasure(*, request: DataRequest, actor) -> list[ErasureOutcome]:
         outcome = _("Your data has been erased from the customer register.")
         if kept:
             outcome += " " + _("Kept:") + " " + "; ".join(kept) + "."
-    request = ops.complete_request(request=request, outcome=outcome, actor=actor)
-    ops.erase_identity(request)
+    data_request = data_requests.complete_request(data_request=data_request, outcome=outcome, actor=actor)
+    data_request.erase_identity()
     return outcomes

@@ -1,6 +1,8 @@
 """The two staff groups (privacy notice S13), kept in one place so migrations can
 re-apply them when new models arrive."""
 
+from types import ModuleType
+
 OWNER_GROUP = "Owner"
 STAFF_GROUP = "Staff"
 
@@ -15,10 +17,15 @@ def sync_groups(apps, schema_editor=None) -> None:
     from django.contrib.auth.management import create_permissions
 
     # Permissions are normally made after migrate; make them now so the groups get them.
+    # create_permissions() skips an app whose models module is unset: any module will do.
+    # It is put back afterwards: post_migrate handlers and dumpdata skip such apps too.
     for app_config in global_apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        models_module = app_config.models_module
+        app_config.models_module = models_module or ModuleType(f"{app_config.name}.models")
+        try:
+            create_permissions(app_config, apps=apps, verbosity=0)
+        finally:
+            app_config.models_module = models_module
 
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")

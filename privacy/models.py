@@ -1,10 +1,15 @@
-"""Privacy app models: the audit log (and, as issues land, data requests and staff security)."""
+"""Privacy app models: the audit log, data requests and their timeline, staff commitments,
+controller details and contact suppressions."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from customers.models import DIRECT_MARKETING_PURPOSES
 
 
 class ActorType(models.TextChoices):
@@ -239,8 +244,14 @@ class DataRequestQuerySet(models.QuerySet):
     def open(self) -> DataRequestQuerySet:
         return self.filter(status__in=OPEN_STATUSES)
 
+    def closed(self) -> DataRequestQuerySet:
+        return self.filter(status__in=CLOSED_STATUSES)
+
     def overdue(self, today=None) -> DataRequestQuerySet:
         return self.open().filter(due_date__lt=today or timezone.localdate())
+
+    def for_customers(self, customer_ids: Iterable[int]) -> DataRequestQuerySet:
+        return self.filter(customers__in=list(customer_ids)).distinct()
 
     def expired_unconfirmed(self, now=None) -> DataRequestQuerySet:
         """Never confirmed within 7 days: deleted, signature and all, by the retention run."""
@@ -248,6 +259,24 @@ class DataRequestQuerySet(models.QuerySet):
             status__in=[RequestStatus.AWAITING_CONFIRMATION, RequestStatus.EXPIRED],
             confirm_expires_at__lt=now or timezone.now(),
         )
+
+    def erase_identities(self) -> int:
+        """Forget who asked on these requests (see DataRequest.erase_identity); requests
+        erased before are left as they are. Returns how many were erased now."""
+        erased = 0
+        for data_request in self.filter(identity_erased_at__isnull=True):
+            data_request.erase_identity()
+            erased += 1
+        return erased
+
+    def inbox_counts(self, today=None) -> dict[str, int]:
+        """What the front page tells staff: open, overdue, awaiting the requester."""
+        today = today or timezone.localdate()
+        return {
+            "open": self.open().count(),
+            "overdue": self.overdue(today).count(),
+            "awaiting": self.filter(status=RequestStatus.AWAITING_CONFIRMATION).count(),
+        }
 
 
 class DataRequest(models.Model):
@@ -360,6 +389,22 @@ class DataRequest(models.Model):
     report_released_at = models.DateTimeField(_("report released"), null=True, blank=True)
     report_expires_at = models.DateTimeField(_("report download expires"), null=True, blank=True)
 
+    # Who asked and what they wrote: erased with the request's identity (erase_identity).
+    IDENTITY_FIELDS = (
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "street_address",
+        "postal_code",
+        "city",
+        "signature_name",
+        "rectification_what",
+        "rectification_correct",
+        "rectification_grounds",
+        "identity_note",
+    )
+
     objects = DataRequestQuerySet.as_manager()
 
     class Meta:
@@ -402,6 +447,25 @@ class DataRequest(models.Model):
     @property
     def confirmation_expired(self) -> bool:
         return self.status == RequestStatus.AWAITING_CONFIRMATION and self.confirm_expires_at < timezone.now()
+
+    @property
+    def refusable(self) -> bool:
+        """An objection to direct marketing cannot be refused (art. 21(3))."""
+        return not (
+            self.kind == RequestKind.OBJECTION
+            and bool(set(DIRECT_MARKETING_PURPOSES) & set(self.objection_purposes))
+        )
+
+    def erase_identity(self) -> None:
+        """Clear who asked, the signature and the released report; the reference, kind,
+        dates and outcome stay (to show how the request was handled)."""
+        for name in self.IDENTITY_FIELDS:
+            setattr(self, name, "")
+        self.email = f"erased-{self.pk}@invalid"
+        self.drawn_signature = None
+        self.report_json = ""
+        self.identity_erased_at = timezone.now()
+        self.save()
 
 
 class DataRequestEvent(models.Model):

@@ -14,7 +14,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -36,6 +36,13 @@ RECTIFIABLE_FIELDS = [
     "birth_date",
     "age",
 ]
+
+
+def field_label(name: str) -> str:
+    """The name of a rectifiable field, in the active language."""
+    model_field = Customer._meta.get_field(name)
+    assert isinstance(model_field, models.Field), f"{name} is not a column of Customer"
+    return str(model_field.verbose_name)
 
 
 class RectificationForm(forms.ModelForm):
@@ -85,9 +92,7 @@ def recipients_to_notify(customer: Customer) -> list[Recipient]:
 
 
 @transaction.atomic
-def apply_rectification(
-    *, customer: Customer, changes: dict[str, Any], actor, request=None
-) -> RectificationOutcome:
+def apply_rectification(*, customer: Customer, changes: dict[str, Any], actor) -> RectificationOutcome:
     """Apply the corrections a data subject asked for.
 
     Steps:
@@ -146,7 +151,7 @@ def notification_letter_pdf(
     language: str = "fi",
 ) -> bytes:
     """A letter telling one recipient what was rectified (art. 19)."""
-    labels = [str(Customer._meta.get_field(name).verbose_name) for name in changed_fields]
+    labels = [field_label(name) for name in changed_fields]
     values = [(label, getattr(customer, name)) for label, name in zip(labels, changed_fields, strict=True)]
     return _pdf(
         "privacy/rectification_notice.html",

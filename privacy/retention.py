@@ -17,8 +17,7 @@ from customers.models import Customer
 
 from .anonymisation import anonymise_customers
 from .audit import record
-from .models import CLOSED_STATUSES, AuditAction, DataRequest
-from .requests import erase_identity
+from .models import AuditAction, DataRequest
 
 
 @dataclass(frozen=True)
@@ -67,17 +66,14 @@ def apply_retention(*, dry_run: bool = False) -> RetentionOutcome:
     held_count = held.count()
     unconfirmed = DataRequest.objects.expired_unconfirmed()
     closed_before = timezone.now() - datetime.timedelta(days=settings.REQUEST_IDENTITY_RETENTION_DAYS)
-    old_closed = DataRequest.objects.filter(
-        status__in=CLOSED_STATUSES, closed_at__lt=closed_before, identity_erased_at__isnull=True
+    old_closed = DataRequest.objects.closed().filter(
+        closed_at__lt=closed_before, identity_erased_at__isnull=True
     )
     if dry_run:
         return RetentionOutcome(True, expired.count(), held_count, unconfirmed.count(), old_closed.count())
     anonymised = anonymise_customers(expired, audit=False).customers
     deleted = unconfirmed.delete()[1].get("privacy.DataRequest", 0)
-    cleared = 0
-    for data_request in old_closed:
-        erase_identity(data_request)
-        cleared += 1
+    cleared = old_closed.erase_identities()
     outcome = RetentionOutcome(False, anonymised, held_count, deleted, cleared)
     record(action=AuditAction.RETENTION_RUN, object_type="customers.customer", counts=outcome.as_counts())
     return outcome

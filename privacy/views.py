@@ -16,10 +16,7 @@ from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import is_ratelimited
 
 from .access_report import report_pdf
-from .forms import DataRequestForm
-from .fulfilment import record_download, released_report
-from .models import RequestStatus
-from .requests import (
+from .data_requests import (
     RequestStateError,
     confirm_request,
     find_by_confirm_token,
@@ -29,6 +26,9 @@ from .requests import (
     submit_request,
     withdraw_request,
 )
+from .forms import DataRequestForm
+from .fulfilment import record_download, released_report
+from .models import RequestStatus
 
 TOKEN_MAX_LENGTH = 64
 
@@ -117,7 +117,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     error = None
     if request.method == "POST":
         try:
-            data_request = confirm_request(request=data_request)
+            data_request = confirm_request(data_request=data_request)
         except RequestStateError:
             error = "expired"
     return render(
@@ -137,7 +137,7 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
             messages.warning(request, _("Tick the box to confirm that you want to withdraw the request."))
             return redirect("privacy:status", token)
         try:
-            withdraw_request(request=data_request)
+            withdraw_request(data_request=data_request)
         except RequestStateError:
             pass
         return redirect("privacy:status", token)
@@ -145,7 +145,7 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
         if _over_the_limit(request):
             return rate_limited(request)
         try:
-            resend_confirmation(request=data_request, site_url=_site_url(request))
+            resend_confirmation(data_request=data_request, site_url=_site_url(request))
         except RequestStateError:
             messages.warning(
                 request,
@@ -154,8 +154,8 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
                     "If it has expired, please send a new request."
                 ),
             )
-        # Whether the mail went is shown by the page itself: it goes once this request's
-        # transaction commits, after this view returns.
+        # Whether the mail went is shown by the page itself: it goes once the resend's
+        # transaction commits, before the redirect below.
         return redirect("privacy:status", token)
     return render(
         request,

@@ -1,3 +1,5 @@
+"""Factories and form-data builders shared by the tests."""
+
 import datetime
 from decimal import Decimal
 
@@ -17,6 +19,7 @@ from customers.models import (
     Organisation,
     Source,
 )
+from privacy.models import DataRequest, RequestStatus
 
 
 class OrganisationFactory(factory.django.DjangoModelFactory):
@@ -84,3 +87,83 @@ class DisclosureFactory(factory.django.DjangoModelFactory):
     category = DisclosureCategory.DEBT_COLLECTION
     recipient = "Perintä Oy"
     data_disclosed = "name, address, open invoice"
+
+
+class DataRequestFactory(factory.Factory):
+    """A data request as the public form makes it (submitted through submit_request, so
+    it has its reference, deadlines, tokens and timeline), then put in `status`."""
+
+    class Meta:
+        model = DataRequest
+
+    kind = "access"
+    first_name = "Aino"
+    last_name = "Mäkinen"
+    email = "aino@example.fi"
+    phone = "040 765 4321"
+    street_address = "Ellintie 4"
+    postal_code = "00100"
+    city = "Helsinki"
+    reply_language = "fi"
+    signature_name = factory.LazyAttribute(lambda o: f"{o.first_name} {o.last_name}")
+    declaration = True
+
+    @classmethod
+    def _create(cls, model_class, *, status=RequestStatus.RECEIVED, **fields):
+        from privacy.data_requests import submit_request
+
+        submitted = submit_request(fields=fields, drawn_signature=None, site_url="http://testserver/")
+        model_class.objects.filter(pk=submitted.data_request.pk).update(status=status)
+        return model_class.objects.get(pk=submitted.data_request.pk)
+
+
+def request_form_data(kind: str = "access", **overrides) -> dict:
+    """What a person fills in on the public request form (POST data)."""
+    data = {
+        "kind": kind,
+        "first_name": "Aino",
+        "last_name": "Mäkinen",
+        "email": "aino@example.fi",
+        "phone": "040 765 4321",
+        "street_address": "Ellintie 4",
+        "postal_code": "00100",
+        "city": "Helsinki",
+        "reply_language": "fi",
+        "signature_name": "Aino Mäkinen",
+        "declaration": "on",
+        "website": "",
+    }
+    if kind == "rectification":
+        data.update(
+            {
+                "rectification_what": "Sukunimi",
+                "rectification_correct": "Mäkelä",
+                "rectification_grounds": "Avioliitto",
+            }
+        )
+    if kind == "objection":
+        data["objection_purposes"] = ["listing", "direct_marketing"]
+    data.update(overrides)
+    return data
+
+
+def customer_admin_form(**overrides) -> dict:
+    """What staff fill in on the admin's customer page (POST data, no inline rows)."""
+    data = {
+        "first_name": "Aino",
+        "last_name": "Mäkinen",
+        "email": "aino@example.fi",
+        "phone": "040 765 4321",
+        "street_address": "Ellintie 4",
+        "postal_code": "00100",
+        "city": "Helsinki",
+        "country": "FI",
+        "preferred_language": "fi",
+        "source": "shop_purchase",
+        "last_activity_at_0": "2026-11-24",
+        "last_activity_at_1": "12:00:00",
+    }
+    for prefix in ["orders", "objections", "email_consents", "disclosures", "changes"]:
+        data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
+    data.update(overrides)
+    return data

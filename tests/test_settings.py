@@ -52,7 +52,6 @@ def test_bad_debug_value_is_refused():
     assert "DEBUG must be true or false" in result.stderr
 
 
-
 def test_production_hashes_staff_passwords_with_argon2():
     """S13: the tests hash with MD5 for speed (tests/conftest.py); the settings a server
     runs with store a staff member's password as an Argon2 hash."""

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.personas import totp_code
+
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
@@ -80,15 +82,6 @@ def axe():
         ]
 
     return check
-
-
-def totp_code(user) -> str:
-    """The code the staff member's authenticator app shows now."""
-    from django_otp.oath import TOTP
-
-    device = user.totpdevice_set.get()
-    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
-    return f"{totp.token():0{device.digits}d}"
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ import pytest
 from playwright.sync_api import expect
 
 from privacy.groups import OWNER_GROUP
-from tests.conftest import PASSWORD, make_staff
 from tests.factories import CustomerFactory
+from tests.personas import PASSWORD, make_staff
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

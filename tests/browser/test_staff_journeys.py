@@ -15,12 +15,11 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from customers.models import Customer
+from privacy.data_requests import confirm_request, submit_request
 from privacy.groups import OWNER_GROUP, STAFF_GROUP
 from privacy.models import ConfidentialityCommitment, DataRequest
-from privacy.requests import confirm_request, submit_request
-from tests.browser.conftest import totp_code
-from tests.conftest import PASSWORD, make_staff
 from tests.factories import CustomerFactory, OrderFactory
+from tests.personas import PASSWORD, make_staff, totp_code
 
 pytestmark = pytest.mark.django_db(transaction=True)
 NEXT = re.compile("Seuraava|Next")
@@ -38,7 +37,7 @@ def received_request(kind: str, **fields) -> tuple[DataRequest, str]:
         "declaration": True,
     }
     submitted = submit_request(fields={**base, **fields}, drawn_signature=None, site_url="http://testserver/")
-    return confirm_request(request=submitted.request), submitted.status_token
+    return confirm_request(data_request=submitted.data_request), submitted.status_token
 
 
 def login(page, live_server, user) -> None:

@@ -145,7 +145,7 @@ def test_export_labels_command_writes_every_format(register, tmp_path, fmt, caps
 def test_staff_without_commitment_gets_no_labels(client, staff_without_commitment, register, fmt):
     """S13: the label page and its downloads hold names and addresses, so they need
     the confidentiality commitment like the customer list does."""
-    from tests.conftest import verified_client
+    from tests.personas import verified_client
 
     client = verified_client(client, staff_without_commitment)
     response = client.get(reverse("admin:customers_customer_labels") + (f"?export={fmt}" if fmt else ""))
@@ -156,7 +156,7 @@ def test_staff_without_commitment_gets_no_labels(client, staff_without_commitmen
 
 
 def test_staff_without_commitment_cannot_import_a_ban_list(client, staff_without_commitment, register):
-    from tests.conftest import verified_client
+    from tests.personas import verified_client
 
     client = verified_client(client, staff_without_commitment)
     url = reverse("admin:customers_customer_banlist")
@@ -170,3 +170,102 @@ def test_staff_with_commitment_exports_labels(staff_client, register):
     response = staff_client.get(reverse("admin:customers_customer_labels") + "?export=csv")
     assert response.status_code == 200
     assert "Tavallinen" in b"".join(response.streaming_content).decode("utf-8-sig")
+
+
+HOSTILE = [
+    '=HYPERLINK("http://x","klik")',
+    "+SUM(1)",
+    "-2+3",
+    "@cmd",
+    "\t=tab first",
+    "\r=cr first",
+    "\n=lf first",
+    'a "quoted" word',
+    '"',
+    "semi;colon",
+    "comma, here",
+    "two\nlines",
+    "cr\rinside",
+    "crlf\r\ninside",
+    "back\\slash \\N \\. \\t",
+    "\\",
+    "tab\tinside",
+    "  spaced  ",
+    "\u00a0no-break\u3000",
+    "Jyväskylä",
+    "Straße",
+    "ﬁnal ligature",
+    "Ωμέγα",
+    "Москва",
+    "İstanbul",
+    "emoji 🙂 ok",
+    "'already",
+    "ǆ",
+    "\x0bvertical\x0cfeed\x08",
+    "",
+]
+
+
+@pytest.fixture
+def hostile_register(db):
+    """Customers whose every label cell is something a CSV writer can get wrong."""
+    from customers.models import Customer, Organisation
+
+    CustomerFactory.create_batch(5, organisation=OrganisationFactory(business_id=""))  # plain ones too
+    CustomerFactory(city="Hämeenlinna", country="SE")
+    for i, value in enumerate(HOSTILE):
+        customer = CustomerFactory(postal_code=f"{i:05d}")
+        organisation = OrganisationFactory(business_id="")
+        Organisation.objects.filter(pk=organisation.pk).update(name=value)
+        nonempty = value or "x"  # an empty street or city leaves the label out
+        Customer.objects.filter(pk=customer.pk).update(
+            first_name=value,
+            last_name=HOSTILE[-1 - i],
+            street_address=nonempty,
+            city=HOSTILE[(i + 3) % len(HOSTILE)] or "y",
+            country="FI" if i % 3 else "SE",
+            organisation=organisation if i % 2 else None,
+        )
+
+
+def labels_csv(chunks) -> bytes:
+    return b"".join(chunks)
+
+
+def test_python_csv_of_hostile_values_is_escaped_and_quoted(hostile_register):
+    """S6: every formula start is escaped and every cell reads back as it was."""
+    from customers.labels import LabelFilters, label_selection, python_csv_chunks
+
+    body = labels_csv(python_csv_chunks(label_selection(LabelFilters()).customers))
+    assert body.startswith(b"\xef\xbb\xbfname,organisation,street_address,postal_code,city,country\r\n")
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"), newline="")))[1:]
+    assert len(rows) == len(HOSTILE) + 6
+    for row in rows:
+        assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r", "\n")) for cell in row)
+    streets = {row[2] for row in rows}
+    assert "'=HYPERLINK(\"http://x\",\"klik\")" in streets and "two\nlines" in streets
+    assert "STRASSE" in {row[4] for row in rows}  # Python's capitals, not the database's
+
+
+@pytest.mark.skipif(
+    not __import__("django.db").db.connection.vendor == "postgresql", reason="COPY is PostgreSQL's"
+)
+def test_postgresql_copy_gives_the_same_file_as_the_python_writer(hostile_register):
+    """S6: the CSV PostgreSQL writes with COPY is byte for byte the Python writer's, for
+    formulas, quotes, delimiters, line breaks, backslashes and non-ASCII letters."""
+    from customers.labels import LabelFilters, copy_csv_chunks, label_selection, python_csv_chunks
+
+    queryset = label_selection(LabelFilters()).customers
+    assert labels_csv(copy_csv_chunks(queryset)) == labels_csv(python_csv_chunks(queryset))
+
+
+@pytest.mark.skipif(
+    not __import__("django.db").db.connection.vendor == "postgresql", reason="COPY is PostgreSQL's"
+)
+def test_postgresql_copy_matches_in_blocks_too(hostile_register, monkeypatch):
+    """Block boundaries fall between lines, wherever they are."""
+    from customers import labels
+
+    monkeypatch.setattr(labels, "CSV_BLOCK_BYTES", 10)
+    queryset = labels.label_selection(labels.LabelFilters()).customers
+    assert labels_csv(labels.copy_csv_chunks(queryset)) == labels_csv(labels.python_csv_chunks(queryset))

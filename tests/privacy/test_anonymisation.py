@@ -9,7 +9,13 @@ from customers.models import Customer, Order
 from privacy.anonymisation import anonymise_customer
 from privacy.finder import find_personal_data
 from privacy.models import AuditEvent
-from tests.factories import CustomerFactory, DisclosureFactory, OrderFactory, OrganisationFactory
+from tests.factories import (
+    CustomerFactory,
+    DataRequestFactory,
+    DisclosureFactory,
+    OrderFactory,
+    OrganisationFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -111,15 +117,14 @@ def test_retention_deletes_unconfirmed_requests_and_clears_old_identities(capsys
     """S19: expired unconfirmed requests go with their signatures; closed requests lose
     who asked after their retention."""
     from privacy.models import DataRequest
-    from tests.privacy.test_inbox import make_request
 
     now = timezone.now()
     with time_machine.travel(now - datetime.timedelta(days=10)):
-        make_request(status="awaiting_confirmation")
-    fresh = make_request(status="awaiting_confirmation")
-    closed = make_request(status="completed")
+        DataRequestFactory(status="awaiting_confirmation")
+    fresh = DataRequestFactory(status="awaiting_confirmation")
+    closed = DataRequestFactory(status="completed")
     DataRequest.objects.filter(pk=closed.pk).update(closed_at=now - datetime.timedelta(days=400))
-    recent = make_request(status="completed")
+    recent = DataRequestFactory(status="completed")
     DataRequest.objects.filter(pk=recent.pk).update(closed_at=now - datetime.timedelta(days=3))
 
     call_command("apply_retention")

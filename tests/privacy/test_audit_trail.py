@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from customers.models import Customer
 from privacy.models import AuditEvent
-from tests.customers.test_admin import customer_form
+from tests.factories import customer_admin_form
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +31,7 @@ def events_since(first_id: int) -> list[tuple]:
 def test_a_customers_life_in_the_admin_is_audited_without_personal_data(owner_client, owner):
     """S13: what staff did with a customer is in the audit log; no value ever is."""
     start = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
-    form = customer_form(birth_date="1985-03-02")
+    form = customer_admin_form(birth_date="1985-03-02")
     form.update(
         {
             "orders-TOTAL_FORMS": "1",
@@ -47,7 +47,7 @@ def test_a_customers_life_in_the_admin_is_audited_without_personal_data(owner_cl
     change_url = reverse("admin:customers_customer_change", args=[customer.pk])
     assert owner_client.get(change_url).status_code == 200
     changed = {
-        **customer_form(birth_date="1985-03-02", city="Espoo", postal_code="02100"),
+        **customer_admin_form(birth_date="1985-03-02", city="Espoo", postal_code="02100"),
         "change_source": "customer_notice",
         # what the browser sends back for a field with a callable default
         "initial-last_activity_at_0": "2026-11-24",

@@ -11,11 +11,11 @@ from django.utils import translation
 
 from customers.models import Customer, Disclosure, MarketingObjection, Order
 from privacy import erasure
+from privacy.data_requests import complete_request, confirm_request, submit_request
 from privacy.erasure import erase_customer
 from privacy.finder import find_personal_data
 from privacy.holds import first_voucher_date_still_held, voucher_kept_until
 from privacy.models import AuditEvent, ContactSuppression, DataRequest
-from privacy.requests import complete_request, confirm_request, submit_request
 from privacy.suppression import email_hash
 from tests.factories import (
     CustomerFactory,
@@ -69,10 +69,10 @@ def person(today, owner):
         },
         drawn_signature=b"\x89PNG fake",
         site_url="http://testserver/",
-    ).request
+    ).data_request
     old.customers.add(customer)
-    old = confirm_request(request=old)
-    complete_request(request=old, outcome="Raportti toimitettu.", actor=owner)
+    old = confirm_request(data_request=old)
+    complete_request(data_request=old, outcome="Raportti toimitettu.", actor=owner)
     return customer
 
 

@@ -8,8 +8,15 @@ from pypdf import PdfReader
 from customers.models import Customer, MarketingObjection, ObjectionPurpose
 from privacy.finder import find_personal_data
 from privacy.models import AuditEvent, DataRequest, RequestStatus
-from tests.factories import CustomerFactory, DisclosureFactory, OrderFactory
-from tests.privacy.test_inbox import make_request
+from tests.factories import (
+    CustomerFactory,
+    DataRequestFactory,
+    DisclosureFactory,
+    OrderFactory,
+    customer_admin_form,
+    request_form_data,
+)
+from tests.mailbox import links
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +39,7 @@ def aino():
 def test_access_report_is_previewed_released_and_downloaded(client, owner_client, aino):
     """S16: staff preview, then release; the requester downloads PDF and JSON from the
     status page; each download is in the audit log."""
-    from privacy.requests import submit_request
+    from privacy.data_requests import submit_request
 
     submitted = submit_request(
         fields={
@@ -47,7 +54,7 @@ def test_access_report_is_previewed_released_and_downloaded(client, owner_client
         drawn_signature=None,
         site_url="http://testserver/",
     )
-    request = submitted.request
+    request = submitted.data_request
     DataRequest.objects.filter(pk=request.pk).update(status=RequestStatus.RECEIVED)
     OrderFactory(customer=aino, order_number="ACC-1")
     owner_client.post(url("link", request), {"customers": [str(aino.pk)]})
@@ -74,7 +81,7 @@ def test_access_report_is_previewed_released_and_downloaded(client, owner_client
 
 def test_objection_to_direct_marketing_cannot_be_refused_and_is_recorded_at_once(owner_client, aino):
     """S17: art. 21(3): completing records every purpose; refusing is not possible."""
-    request = make_request(kind="objection", objection_purposes=["listing", "direct_marketing"])
+    request = DataRequestFactory(kind="objection", objection_purposes=["listing", "direct_marketing"])
     owner_client.post(url("link", request), {"customers": [str(aino.pk)]})
     owner_client.post(url("refuse", request), {"reason": "Ei käy."})
     assert DataRequest.objects.get().status == RequestStatus.RECEIVED
@@ -91,19 +98,23 @@ def test_erasure_request_is_blocked_by_an_open_invoice_then_completed(owner_clie
     """S11, S19: an open invoice blocks erasure with the reason; once paid, erasure runs
     after the reference is typed, and nothing of the person remains."""
     invoice = OrderFactory(customer=aino, invoice_status="open")
-    request = make_request(kind="erasure")
+    request = DataRequestFactory(kind="erasure")
     owner_client.post(url("link", request), {"customers": [str(aino.pk)]})
     page = owner_client.get(url("change", request))
     assert "Avoin lasku" in page.text
-    owner_client.post(url("erase", request), {"confirm_reference": request.reference})
+    blocked = owner_client.post(url("erase", request), {"confirm_reference": request.reference})
+    assert blocked.status_code == 400 and "Poisto on estetty: Avoin lasku" in blocked.text
     assert Customer.objects.filter(pk=aino.pk).exists()
     assert DataRequest.objects.get().status == RequestStatus.RECEIVED
 
     invoice.invoice_status = "paid"
     invoice.save()
-    owner_client.post(url("erase", request), {"confirm_reference": "KB-wrong"})
+    mistyped = owner_client.post(url("erase", request), {"confirm_reference": "KB-wrong"})
+    assert mistyped.status_code == 400
+    assert f"Viite ei täsmää: kirjoita {request.reference}" in mistyped.text
     assert Customer.objects.filter(pk=aino.pk).exists()
-    owner_client.post(url("erase", request), {"confirm_reference": request.reference})
+    done = owner_client.post(url("erase", request), {"confirm_reference": request.reference}, follow=True)
+    assert "Asiakas on poistettu ja pyyntö käsitelty." in done.text
     request.refresh_from_db()
     assert not Customer.objects.filter(pk=aino.pk).exists()
     assert request.status == RequestStatus.COMPLETED and request.identity_erased_at
@@ -116,7 +127,7 @@ def test_rectification_is_applied_and_recipients_get_letters(owner_client, aino)
     """S18: the correction is applied and the source and recipients are listed, each with
     a notification letter."""
     DisclosureFactory(customer=aino, recipient="Perintä Oy")
-    request = make_request(
+    request = DataRequestFactory(
         kind="rectification",
         rectification_what="Sukunimi",
         rectification_correct="Mäkelä",
@@ -134,7 +145,7 @@ def test_rectification_is_applied_and_recipients_get_letters(owner_client, aino)
 
 def test_refused_rectification_gets_a_certificate(owner_client, aino):
     """S18: a refusal produces the written certificate with reasons and the Ombudsman."""
-    request = make_request(
+    request = DataRequestFactory(
         kind="rectification",
         rectification_what="Syntymäaika",
         rectification_correct="1.1.1990",
@@ -147,7 +158,7 @@ def test_refused_rectification_gets_a_certificate(owner_client, aino):
 
 def test_anonymisation_request_anonymises_the_linked_customer(owner_client, aino):
     """S19: anonymisation on request."""
-    request = make_request(kind="anonymisation")
+    request = DataRequestFactory(kind="anonymisation")
     owner_client.post(url("link", request), {"customers": [str(aino.pk)]})
     owner_client.post(url("anonymise", request))
     aino.refresh_from_db()
@@ -163,7 +174,7 @@ def test_the_answer_reaches_the_requester_after_their_identity_is_cleared(
     the same step."""
     from django.core import mail
 
-    request = make_request(kind=kind)
+    request = DataRequestFactory(kind=kind)
     owner_client.post(url("link", request), {"customers": [str(aino.pk)]})
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
@@ -181,12 +192,12 @@ def test_the_answer_reaches_the_requester_after_their_identity_is_cleared(
 def test_anonymising_a_customer_clears_their_earlier_requests_and_reports(owner_client, aino):
     """S19: after anonymisation no copy of the person lingers in their closed requests,
     a released access report (a full copy of their data) included."""
-    access = make_request(kind="access", identity_note="Passi FI1234567 näytetty")
+    access = DataRequestFactory(kind="access", identity_note="Passi FI1234567 näytetty")
     owner_client.post(url("link", access), {"customers": [str(aino.pk)]})
     owner_client.post(url("release", access))
     access.refresh_from_db()
     assert access.status == RequestStatus.COMPLETED and "Asiakaskatu" in access.report_json
-    anonymisation = make_request(kind="anonymisation")
+    anonymisation = DataRequestFactory(kind="anonymisation")
     owner_client.post(url("link", anonymisation), {"customers": [str(aino.pk)]})
     owner_client.post(url("anonymise", anonymisation))
     for term in ["Mäkinen", "Asiakaskatu", "aino@example.fi", "FI1234567"]:
@@ -194,7 +205,7 @@ def test_anonymising_a_customer_clears_their_earlier_requests_and_reports(owner_
 
 
 def test_erasure_clears_the_identity_note(owner_client, aino):
-    request = make_request(kind="erasure", identity_note="Ajokortti 123456 näytetty")
+    request = DataRequestFactory(kind="erasure", identity_note="Ajokortti 123456 näytetty")
     owner_client.post(url("link", request), {"customers": [str(aino.pk)]})
     owner_client.post(url("erase", request), {"confirm_reference": request.reference})
     request.refresh_from_db()
@@ -210,10 +221,9 @@ def test_do_not_contact_again_is_kept_as_a_hash_and_honoured_when_the_person_ret
 
     from customers.labels import LabelFilters, label_selection
     from privacy.models import ContactSuppression
-    from tests.privacy.test_requests import form_data, links
 
     with django_capture_on_commit_callbacks(execute=True):
-        client.post("/fi/privacy/request/", form_data("erasure", no_contact_again="on"))
+        client.post("/fi/privacy/request/", request_form_data("erasure", no_contact_again="on"))
     client.post(links(mail.outbox[0])[0])
     request = DataRequest.objects.get()
     assert request.no_contact_again
@@ -228,11 +238,9 @@ def test_do_not_contact_again_is_kept_as_a_hash_and_honoured_when_the_person_ret
     assert ContactSuppression.objects.count() == 1
     assert find_personal_data("aino@example.fi") == []
 
-    from tests.customers.test_admin import customer_form
-
     added = owner_client.post(
         reverse("admin:customers_customer_add"),
-        customer_form(email="Aino@Example.fi"),
+        customer_admin_form(email="Aino@Example.fi"),
         follow=True,
         HTTP_ACCEPT_LANGUAGE="en",
     )
@@ -245,14 +253,13 @@ def test_do_not_contact_again_is_kept_as_a_hash_and_honoured_when_the_person_ret
 
 def test_without_the_wish_nothing_is_kept(owner_client, aino):
     from privacy.models import ContactSuppression
-    from tests.customers.test_admin import customer_form
 
-    request = make_request(kind="erasure")
+    request = DataRequestFactory(kind="erasure")
     owner_client.post(url("link", request), {"customers": [str(aino.pk)]})
     owner_client.post(url("erase", request), {"confirm_reference": request.reference})
     assert not Customer.objects.filter(pk=aino.pk).exists()
     assert not ContactSuppression.objects.exists()
-    owner_client.post(reverse("admin:customers_customer_add"), customer_form(email="aino@example.fi"))
+    owner_client.post(reverse("admin:customers_customer_add"), customer_admin_form(email="aino@example.fi"))
     assert not Customer.objects.get(email="aino@example.fi").objections.exists()
 
 
@@ -265,11 +272,10 @@ def test_the_requesters_own_address_is_suppressed_when_the_customer_had_another(
 
     from privacy.models import ContactSuppression
     from privacy.suppression import is_suppressed
-    from tests.privacy.test_requests import form_data, links
 
     found_by_phone = CustomerFactory(email="", phone="+358407654321")
     with django_capture_on_commit_callbacks(execute=True):
-        client.post("/fi/privacy/request/", form_data("erasure", no_contact_again="on"))
+        client.post("/fi/privacy/request/", request_form_data("erasure", no_contact_again="on"))
     client.post(links(mail.outbox[0])[0])
     request = DataRequest.objects.get()
     owner_client.post(url("link", request), {"customers": [str(found_by_phone.pk)]})

@@ -7,35 +7,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from privacy.models import DataRequest, RequestStatus
-from privacy.requests import submit_request
-from tests.factories import CustomerFactory
+from tests.factories import CustomerFactory, DataRequestFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def make_request(status=RequestStatus.RECEIVED, **fields) -> DataRequest:
-    base = {
-        "kind": "access",
-        "first_name": "Aino",
-        "last_name": "Mäkinen",
-        "email": "aino@example.fi",
-        "phone": "040 765 4321",
-        "street_address": "Ellintie 4",
-        "postal_code": "00100",
-        "city": "Helsinki",
-        "reply_language": "fi",
-        "signature_name": "Aino Mäkinen",
-        "declaration": True,
-    }
-    submitted = submit_request(fields={**base, **fields}, drawn_signature=None, site_url="http://testserver/")
-    DataRequest.objects.filter(pk=submitted.request.pk).update(status=status)
-    return DataRequest.objects.get(pk=submitted.request.pk)
 
 
 @pytest.mark.parametrize("rows", [10, 200])
 def test_inbox_queries_do_not_grow(owner_client, rows, django_assert_max_num_queries):
     for _ in range(rows):
-        make_request()
+        DataRequestFactory()
     with django_assert_max_num_queries(16):
         response = owner_client.get(reverse("admin:privacy_datarequest_changelist"))
     assert response.status_code == 200
@@ -44,8 +24,8 @@ def test_inbox_queries_do_not_grow(owner_client, rows, django_assert_max_num_que
 def test_overdue_requests_stand_out_and_are_counted_on_the_index(owner_client):
     """S16: deadlines are first-class."""
     with time_machine.travel(timezone.now() - datetime.timedelta(days=40)):
-        late = make_request()
-    make_request()
+        late = DataRequestFactory()
+    DataRequestFactory()
     page = owner_client.get(reverse("admin:privacy_datarequest_changelist"))
     assert 'class="overdue"' in page.text and late.reference in page.text
     overdue = owner_client.get(reverse("admin:privacy_datarequest_changelist"), {"deadline": "overdue"})
@@ -59,7 +39,7 @@ def test_staff_verify_identity_link_customers_and_refuse_with_a_timeline(
 ):
     """S16: identity verification recorded with its method; matches suggested and linked;
     a refusal needs a reason and is told to the requester."""
-    request = make_request()
+    request = DataRequestFactory()
     match = CustomerFactory(email="AINO@example.fi")
     CustomerFactory(email="other@example.fi")
     change = reverse("admin:privacy_datarequest_change", args=[request.pk])
@@ -101,9 +81,9 @@ def test_staff_verify_identity_link_customers_and_refuse_with_a_timeline(
 def test_workflow_views_refuse_get_and_other_staff_without_commitment(
     client, staff_without_commitment, owner_client
 ):
-    from tests.conftest import verified_client
+    from tests.personas import verified_client
 
-    request = make_request()
+    request = DataRequestFactory()
     url = reverse("admin:privacy_datarequest_refuse", args=[request.pk])
     assert owner_client.get(url).status_code == 405
     other = verified_client(client, staff_without_commitment)
@@ -112,25 +92,28 @@ def test_workflow_views_refuse_get_and_other_staff_without_commitment(
 
 
 def test_hand_made_workflow_posts_get_a_message_not_a_server_error(owner_client):
-    """Bad input in a workflow step is refused with a message, never a 500."""
-    rectification = make_request(kind="rectification")
-    access = make_request(kind="access")
+    """Bad input in a workflow step is refused with a message on the page, never a 500."""
+    rectification = DataRequestFactory(kind="rectification")
+    access = DataRequestFactory(kind="access")
     customer = CustomerFactory()
     owner_client.post(
-        reverse("admin:privacy_datarequest_link", args=[access.pk]), {"customers": [str(customer.pk)]}
+        reverse("admin:privacy_datarequest_link", args=[access.pk]), {"extra_customer_id": str(customer.pk)}
     )
-    for request, customer_id in [
-        (rectification, "abc"),
-        (rectification, "99999"),
-        (access, str(customer.pk)),
-    ]:
+    assert list(access.customers.all()) == [customer]
+    for customer_id in ["abc", "99999", str(customer.pk)]:  # none is linked to the rectification
         response = owner_client.post(
-            reverse("admin:privacy_datarequest_rectify", args=[request.pk]),
+            reverse("admin:privacy_datarequest_rectify", args=[rectification.pk]),
             {"customer": customer_id, "last_name": "Muutettu"},
-            follow=True,
         )
-        assert response.status_code == 200
-        assert "does not fit" in response.text or "ei sovi" in response.text
+        assert response.status_code == 400
+        assert "Valitse oikea vaihtoehto" in response.text  # Django's "Select a valid choice"
+    response = owner_client.post(
+        reverse("admin:privacy_datarequest_rectify", args=[access.pk]),
+        {"customer": str(customer.pk), "last_name": "Muutettu"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "ei sovi" in response.text  # an access request is not rectified
     customer.refresh_from_db()
     assert customer.last_name != "Muutettu"
 

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from privacy.models import ControllerDetails, DataRequest
-from tests.privacy.test_requests import form_data
+from tests.factories import request_form_data
 
 pytestmark = pytest.mark.django_db
 PUBLIC = ["/fi/", "/en/", "/fi/privacy/", "/en/privacy/", "/fi/privacy/request/", "/en/privacy/request/"]
@@ -173,7 +173,7 @@ def test_random_and_hostile_posts_never_fail_and_store_nothing_invalid(client, v
     from django.core.cache import cache
 
     cache.clear()
-    data = {**(form_data() if base else {}), **values}
+    data = {**(request_form_data() if base else {}), **values}
     before = DataRequest.objects.count()
     response = client.post("/en/privacy/request/", data)
     assert response.status_code in (200, 302, 429)
@@ -211,7 +211,7 @@ def test_confirmation_email_goes_through_a_real_smtp_server(
         settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
         settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
         with django_capture_on_commit_callbacks(execute=True):
-            response = client.post("/en/privacy/request/", form_data(reply_language="en"))
+            response = client.post("/en/privacy/request/", request_form_data(reply_language="en"))
         assert response.status_code == 302
         deadline = time.monotonic() + 5
         while not inbox.messages and time.monotonic() < deadline:

@@ -6,12 +6,13 @@ from pathlib import Path
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.test import Client
 from django.urls import reverse
 
 from privacy.groups import OWNER_GROUP, STAFF_GROUP
-from privacy.models import AuditEvent
-from tests.conftest import PASSWORD, verified_client
+from privacy.models import AuditEvent, ControllerDetails
 from tests.factories import CustomerFactory, OrderFactory
+from tests.personas import PASSWORD, verified_client
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,6 +94,45 @@ def test_staff_without_commitment_sees_no_customer_data(client, staff_without_co
         response = client.get(url)
         assert response.status_code in (302, 403), url
         assert "Salassapidettävä" not in response.text
+
+
+def test_deleting_a_staff_account_is_in_the_audit_log(owner, owner_client, staff_member):
+    """S13: the owner's changes to staff accounts are audited like the register's."""
+    response = owner_client.post(
+        reverse("admin:auth_user_delete", args=[staff_member.pk]), {"post": "yes"}, follow=True
+    )
+    assert response.status_code == 200
+    assert not get_user_model().objects.filter(pk=staff_member.pk).exists()
+    event = AuditEvent.objects.filter(action="delete", object_type="auth.user").get()
+    assert event.object_id == str(staff_member.pk) and event.actor_id == owner.pk
+
+
+def test_controller_details_need_a_commitment_and_changes_are_audited(owner_client, staff_without_commitment):
+    """S1, S13: the contact details every requester's mail replies to are changed only by
+    staff with a commitment, and each change is in the audit log."""
+    details = ControllerDetails.objects.create(
+        name="Kehobalanssi",
+        street_address="Ellintie 4",
+        email="info@kehobalanssi.fi",
+        contact_person="Omistaja",
+    )
+    change = reverse("admin:privacy_controllerdetails_change", args=[details.pk])
+    newcomer = verified_client(Client(), staff_without_commitment)
+    assert newcomer.post(change, {"email": "attacker@example.com"}).status_code in (302, 403)
+    details.refresh_from_db()
+    assert details.email == "info@kehobalanssi.fi"
+
+    form = {
+        "name": "Kehobalanssi",
+        "street_address": "Ellintie 4",
+        "email": "asiakaspalvelu@kehobalanssi.fi",
+        "contact_person": "Omistaja",
+    }
+    assert owner_client.post(change, form).status_code == 302
+    details.refresh_from_db()
+    assert details.email == "asiakaspalvelu@kehobalanssi.fi"
+    event = AuditEvent.objects.get(action="change", object_type="privacy.controllerdetails")
+    assert event.fields == ["email"]
 
 
 def test_owner_without_commitment_is_not_exempt(client, owner):
@@ -203,3 +243,15 @@ def test_behind_a_proxy_a_lockout_follows_the_client_not_the_proxy(client, owner
     assert attempt(PASSWORD, "203.0.113.5, 198.51.100.7").status_code == 429
     elsewhere = attempt(PASSWORD, "192.0.2.44")  # the owner, from another place
     assert elsewhere.status_code == 200 and 'name="token-otp_token"' in elsewhere.text
+
+
+def test_the_group_migration_leaves_the_app_registry_as_it_found_it():
+    """Making the staff groups' permissions during migrate must not leave apps without
+    their models module: Django then skips them in post_migrate handlers and dumpdata."""
+    from django.apps import apps
+
+    assert all(
+        app.models_module is not None
+        for app in apps.get_app_configs()
+        if app.label in {"customers", "privacy"}
+    )

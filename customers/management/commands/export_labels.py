@@ -31,12 +31,11 @@ class Command(BaseCommand):
         included = selection.customers.count()
         fmt = options["format"]
         try:
-            if fmt == "csv":
-                with open(options["output"], "w", encoding="utf-8", newline="") as target:
+            with open(options["output"], "wb") as target:
+                if fmt == "csv":
                     for chunk in csv_chunks(selection.customers):
                         target.write(chunk)
-            else:
-                with open(options["output"], "wb") as target:
+                else:
                     (write_xlsx if fmt == "xlsx" else write_pdf)(selection.customers, target)
         except OSError as error:
             raise CommandError(f"Cannot write {options['output']}: {error.strerror}") from error

@@ -1,4 +1,4 @@
-"""Admin of the privacy app: the audit log (read-only) and staff accounts (S13)."""
+"""The audit log in the admin: read-only for everyone, exported as CSV by the owner."""
 
 from __future__ import annotations
 
@@ -6,16 +6,14 @@ import csv
 
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.contrib.auth.admin import GroupAdmin, UserAdmin
-from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .audit import record
-from .models import AuditAction, AuditEvent, ConfidentialityCommitment
+from ..audit import record
+from ..models import AuditAction, AuditEvent
 
 CSV_COLUMNS = [
     "id",
@@ -142,68 +140,3 @@ class AuditEventAdmin(admin.ModelAdmin):
         response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
         return response
-
-
-class CommitmentInline(admin.StackedInline):
-    model = ConfidentialityCommitment
-    fk_name = "user"
-    fields = ["signed_on", "recorded_by", "recorded_at"]
-    readonly_fields = ["recorded_by", "recorded_at"]
-    can_delete = False
-    extra = 0
-    max_num = 1
-    verbose_name_plural = _("confidentiality commitment (S13)")
-
-
-admin.site.unregister(User)
-admin.site.unregister(Group)
-
-
-@admin.register(User)
-class StaffUserAdmin(UserAdmin):
-    """Personal staff accounts; only the owner (auth permissions) manages them."""
-
-    inlines = [CommitmentInline]
-    list_display = [
-        "username",
-        "first_name",
-        "last_name",
-        "is_active",
-        "is_staff",
-        "commitment_signed_on",
-        "last_login",
-    ]
-    list_select_related = ["confidentiality_commitment"]
-
-    @admin.display(description=_("commitment signed"))
-    def commitment_signed_on(self, obj):
-        commitment = getattr(obj, "confidentiality_commitment", None)
-        return commitment.signed_on if commitment else "–"
-
-    def save_formset(self, request, form, formset, change):
-        instances = formset.save(commit=False)
-        for instance in instances:
-            if isinstance(instance, ConfidentialityCommitment):
-                instance.recorded_by = request.user
-                instance.save()
-                record(
-                    action=AuditAction.COMMITMENT_RECORDED,
-                    actor=request.user,
-                    object_type="auth.user",
-                    object_id=instance.user_id,
-                    fields=["signed_on"],
-                )
-        formset.save_m2m()
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        record(
-            action=AuditAction.CHANGE if change else AuditAction.CREATE,
-            actor=request.user,
-            obj=obj,
-            fields=[f for f in form.changed_data if f not in {"password", "password1", "password2"}],
-        )
-
-
-admin.site.register(Group, GroupAdmin)
-from . import admin_requests  # noqa: E402,F401 - registers the request inbox

@@ -9,52 +9,19 @@ from django.core import mail
 from django.urls import reverse
 from PIL import Image
 
+from privacy.data_requests import due_date_for
 from privacy.models import AuditEvent, DataRequest, RequestStatus
-from privacy.requests import due_date_for
+from tests.factories import request_form_data
+from tests.mailbox import links
 
 pytestmark = pytest.mark.django_db
 KINDS = ["access", "rectification", "objection", "anonymisation", "erasure"]
 
 
-def form_data(kind: str = "access", **overrides) -> dict:
-    data = {
-        "kind": kind,
-        "first_name": "Aino",
-        "last_name": "Mäkinen",
-        "email": "aino@example.fi",
-        "phone": "040 765 4321",
-        "street_address": "Ellintie 4",
-        "postal_code": "00100",
-        "city": "Helsinki",
-        "reply_language": "fi",
-        "signature_name": "Aino Mäkinen",
-        "declaration": "on",
-        "website": "",
-    }
-    if kind == "rectification":
-        data.update(
-            {
-                "rectification_what": "Sukunimi",
-                "rectification_correct": "Mäkelä",
-                "rectification_grounds": "Avioliitto",
-            }
-        )
-    if kind == "objection":
-        data["objection_purposes"] = ["listing", "direct_marketing"]
-    data.update(overrides)
-    return data
-
-
 def submit(client, language="fi", **kwargs):
     with_callbacks = kwargs.pop("capture")
     with with_callbacks(execute=True):
-        return client.post(f"/{language}/privacy/request/", form_data(**kwargs))
-
-
-def links(message) -> tuple[str, str]:
-    confirm = re.search(r"http://testserver(/\w\w/privacy/request/confirm/[\w-]+/)", message.body)
-    status = re.search(r"http://testserver(/\w\w/privacy/status/[\w-]+/)", message.body)
-    return confirm.group(1), status.group(1)
+        return client.post(f"/{language}/privacy/request/", request_form_data(**kwargs))
 
 
 @pytest.mark.parametrize("language", ["fi", "en"])
@@ -169,7 +136,7 @@ def test_staff_extend_the_deadline_with_a_reason_and_the_requester_is_told(
 
 def test_request_without_typed_name_and_declaration_is_refused(client):
     """S16: the typed name and the declaration are the signature."""
-    response = client.post("/en/privacy/request/", form_data(signature_name="", declaration=""))
+    response = client.post("/en/privacy/request/", request_form_data(signature_name="", declaration=""))
     assert response.status_code == 200
     assert "Confirm the declaration to sign the request." in response.text
     assert "This field is required." in response.text
@@ -178,9 +145,11 @@ def test_request_without_typed_name_and_declaration_is_refused(client):
 
 def test_rectification_and_objection_need_their_details(client):
     """S17, S18: a rectification names what and why; an objection names purposes."""
-    response = client.post("/en/privacy/request/", form_data("rectification", rectification_grounds=""))
+    response = client.post(
+        "/en/privacy/request/", request_form_data("rectification", rectification_grounds="")
+    )
     assert "names what is wrong" in response.text
-    response = client.post("/en/privacy/request/", form_data("objection", objection_purposes=[]))
+    response = client.post("/en/privacy/request/", request_form_data("objection", objection_purposes=[]))
     assert "Tick at least one purpose" in response.text
     assert not DataRequest.objects.exists()
 
@@ -230,13 +199,13 @@ def crafted_png(width: int, height: int, *, corrupt: bool = False) -> bytes:
     ],
 )
 def test_broken_signature_image_gets_a_form_error(client, value):
-    response = client.post("/en/privacy/request/", form_data(drawn_signature=value))
+    response = client.post("/en/privacy/request/", request_form_data(drawn_signature=value))
     assert response.status_code == 200 and "could not be read" in response.text
     assert not DataRequest.objects.exists()
 
 
 def test_honeypot_refuses_a_bot_and_lets_a_person_through(client, django_capture_on_commit_callbacks):
-    response = client.post("/en/privacy/request/", form_data(website="http://spam.example"))
+    response = client.post("/en/privacy/request/", request_form_data(website="http://spam.example"))
     assert response.status_code == 200 and "Leave the last field empty" in response.text
     assert not DataRequest.objects.exists()
     assert submit(client, capture=django_capture_on_commit_callbacks).status_code == 302
@@ -251,12 +220,18 @@ def test_rate_limit_refuses_a_flood_and_lets_another_address_through(
     cache.clear()
     for _ in range(3):
         with django_capture_on_commit_callbacks(execute=True):
-            assert client.post("/fi/privacy/request/", form_data(), REMOTE_ADDR="10.1.1.1").status_code == 302
-    refused = client.post("/fi/privacy/request/", form_data(), REMOTE_ADDR="10.1.1.1")
+            assert (
+                client.post("/fi/privacy/request/", request_form_data(), REMOTE_ADDR="10.1.1.1").status_code
+                == 302
+            )
+    refused = client.post("/fi/privacy/request/", request_form_data(), REMOTE_ADDR="10.1.1.1")
     assert refused.status_code == 429 and "Liian monta" in refused.text
     assert DataRequest.objects.count() == 3
     with django_capture_on_commit_callbacks(execute=True):
-        assert client.post("/fi/privacy/request/", form_data(), REMOTE_ADDR="10.1.1.2").status_code == 302
+        assert (
+            client.post("/fi/privacy/request/", request_form_data(), REMOTE_ADDR="10.1.1.2").status_code
+            == 302
+        )
 
 
 def test_pages_behind_the_secret_link_are_never_cached_or_indexed(client, django_capture_on_commit_callbacks):
@@ -290,7 +265,7 @@ def test_mail_server_down_keeps_the_request_and_the_link_can_be_sent_again(
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", closed_port(), 2
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post("/en/privacy/request/", form_data(reply_language="en"))
+        response = client.post("/en/privacy/request/", request_form_data(reply_language="en"))
     assert response.status_code == 302
     status_path = response["Location"]
     page = client.get(status_path)
@@ -374,7 +349,9 @@ def test_behind_a_proxy_the_limit_is_per_client_and_a_forged_header_does_not_esc
 
     def post(forwarded: str):
         with django_capture_on_commit_callbacks(execute=True):
-            return client.post("/fi/privacy/request/", form_data(), HTTP_X_FORWARDED_FOR=forwarded, **proxy)
+            return client.post(
+                "/fi/privacy/request/", request_form_data(), HTTP_X_FORWARDED_FOR=forwarded, **proxy
+            )
 
     assert post("198.51.100.7").status_code == 302
     assert post("198.51.100.7").status_code == 302
@@ -388,9 +365,9 @@ def test_status_and_confirmation_tokens_never_reach_the_log(client):
     logs must not write it down (read from the handler settings.LOGGING sets up)."""
     import logging
 
-    from privacy.requests import submit_request
+    from privacy.data_requests import submit_request
 
-    fields = {k: v for k, v in form_data().items() if k not in ("website", "declaration")}
+    fields = {k: v for k, v in request_form_data().items() if k not in ("website", "declaration")}
     submitted = submit_request(
         fields={**fields, "declaration": True}, drawn_signature=None, site_url="http://testserver/"
     )

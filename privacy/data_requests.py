@@ -26,7 +26,6 @@ from customers.models import Customer
 from .audit import record
 from .emails import send_to_requester
 from .models import (
-    CLOSED_STATUSES,
     ActorType,
     AuditAction,
     DataRequest,
@@ -37,20 +36,6 @@ from .models import (
 
 CONFIRMATION_DAYS = 7
 MAX_CONFIRMATION_RESENDS = 3
-IDENTITY_FIELDS = [
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "street_address",
-    "postal_code",
-    "city",
-    "signature_name",
-    "rectification_what",
-    "rectification_correct",
-    "rectification_grounds",
-    "identity_note",
-]
 
 
 class RequestStateError(Exception):
@@ -82,34 +67,34 @@ def _next_reference(year: int) -> str:
     return f"KB-{year}-{sequence.last:04d}"
 
 
-def _event(request: DataRequest, action: str, *, actor=None, fields=(), counts=None) -> None:
+def _event(data_request: DataRequest, action: str, *, actor=None, fields=(), counts=None) -> None:
     DataRequestEvent.objects.create(
-        request=request,
+        request=data_request,
         action=action,
-        status=request.status,
+        status=data_request.status,
         actor=actor if getattr(actor, "is_authenticated", False) else None,
     )
     record(
         action=action,
         actor=actor,
         actor_type=None if actor is not None else ActorType.DATA_SUBJECT,
-        obj=request,
+        obj=data_request,
         fields=fields,
         counts=counts,
     )
 
 
-def _mail_after_commit(request: DataRequest, template: str, **context) -> None:
+def _mail_after_commit(data_request: DataRequest, template: str, **context) -> None:
     """Send once the request is safely saved; a failed send is put on the request's
     timeline (staff see it, the requester can ask for the link again), never a 500."""
 
     # The mail goes to whoever asked as they were when it was scheduled: fulfilling an
     # erasure clears the request's identity in the same transaction, before the send.
-    snapshot = copy.copy(request)
+    snapshot = copy.copy(data_request)
 
     def send() -> None:
         if not send_to_requester(snapshot, template, **context):
-            _event(request, AuditAction.EMAIL_FAILED, actor=None, fields=[template])
+            _event(data_request, AuditAction.EMAIL_FAILED, actor=None, fields=[template])
 
     transaction.on_commit(send)
 
@@ -121,7 +106,7 @@ def _link(site_url: str, name: str, token: str, language: str) -> str:
 
 @dataclass(frozen=True)
 class Submitted:
-    request: DataRequest
+    data_request: DataRequest
     status_token: str
 
 
@@ -131,7 +116,7 @@ def submit_request(*, fields: dict, drawn_signature: bytes | None, site_url: str
     now = timezone.now()
     status_token, confirm_token = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     submitted_on = timezone.localdate(now)
-    request = DataRequest.objects.create(
+    data_request = DataRequest.objects.create(
         **fields,
         drawn_signature=drawn_signature,
         reference=_next_reference(submitted_on.year),
@@ -142,45 +127,45 @@ def submit_request(*, fields: dict, drawn_signature: bytes | None, site_url: str
         status_token_hash=token_hash(status_token),
         confirm_token_hash=token_hash(confirm_token),
     )
-    _event(request, AuditAction.REQUEST_SUBMITTED, actor=None)
-    language = request.reply_language
+    _event(data_request, AuditAction.REQUEST_SUBMITTED, actor=None)
+    language = data_request.reply_language
     links = {
         "confirm_url": _link(site_url, "privacy:confirm", confirm_token, language),
         "status_url": _link(site_url, "privacy:status", status_token, language),
     }
-    _mail_after_commit(request, "request_confirm", **links)
-    return Submitted(request, status_token)
+    _mail_after_commit(data_request, "request_confirm", **links)
+    return Submitted(data_request, status_token)
 
 
 @transaction.atomic
-def resend_confirmation(*, request: DataRequest, site_url: str) -> DataRequest:
+def resend_confirmation(*, data_request: DataRequest, site_url: str) -> DataRequest:
     """A new confirmation link (the old one stops working) when the first mail did not
     arrive; the link's expiry stays 7 days from submission."""
-    request = DataRequest.objects.select_for_update().get(pk=request.pk)
-    if request.status != RequestStatus.AWAITING_CONFIRMATION or request.confirmation_expired:
+    data_request = DataRequest.objects.select_for_update().get(pk=data_request.pk)
+    if data_request.status != RequestStatus.AWAITING_CONFIRMATION or data_request.confirmation_expired:
         raise RequestStateError("not awaiting confirmation")
-    if request.events.filter(action=AuditAction.CONFIRMATION_RESENT).count() >= MAX_CONFIRMATION_RESENDS:
+    if data_request.events.filter(action=AuditAction.CONFIRMATION_RESENT).count() >= MAX_CONFIRMATION_RESENDS:
         raise RequestStateError("resent too often")
     confirm_token = secrets.token_urlsafe(32)
-    request.confirm_token_hash = token_hash(confirm_token)
-    request.save(update_fields=["confirm_token_hash"])
-    _event(request, AuditAction.CONFIRMATION_RESENT, actor=None)
+    data_request.confirm_token_hash = token_hash(confirm_token)
+    data_request.save(update_fields=["confirm_token_hash"])
+    _event(data_request, AuditAction.CONFIRMATION_RESENT, actor=None)
     # The status link is not in the e-mail again: its token is not stored, only its hash.
     _mail_after_commit(
-        request,
+        data_request,
         "request_confirm",
-        confirm_url=_link(site_url, "privacy:confirm", confirm_token, request.reply_language),
+        confirm_url=_link(site_url, "privacy:confirm", confirm_token, data_request.reply_language),
         status_url="",
     )
-    return request
+    return data_request
 
 
-def last_confirmation_mail(request: DataRequest) -> str | None:
+def last_confirmation_mail(data_request: DataRequest) -> str | None:
     """What became of the newest confirmation e-mail: REQUEST_SUBMITTED (the first one
     went), CONFIRMATION_RESENT (a new link went) or EMAIL_FAILED (it could not be sent).
     Read after the sending, which happens once the request's transaction commits."""
     return (
-        request.events.filter(
+        data_request.events.filter(
             action__in=[
                 AuditAction.REQUEST_SUBMITTED,
                 AuditAction.CONFIRMATION_RESENT,
@@ -194,48 +179,52 @@ def last_confirmation_mail(request: DataRequest) -> str | None:
 
 
 @transaction.atomic
-def confirm_request(*, request: DataRequest) -> DataRequest:
+def confirm_request(*, data_request: DataRequest) -> DataRequest:
     """The e-mail link completes the electronic signature: the request is received."""
-    request = DataRequest.objects.select_for_update().get(pk=request.pk)
-    if request.status != RequestStatus.AWAITING_CONFIRMATION:
-        return request  # confirming twice changes nothing
-    if request.confirm_expires_at < timezone.now():
+    data_request = DataRequest.objects.select_for_update().get(pk=data_request.pk)
+    if data_request.status != RequestStatus.AWAITING_CONFIRMATION:
+        return data_request  # confirming twice changes nothing
+    if data_request.confirm_expires_at < timezone.now():
         raise RequestStateError("expired")
-    request.status, request.confirmed_at = RequestStatus.RECEIVED, timezone.now()
-    request.save(update_fields=["status", "confirmed_at"])
-    _event(request, AuditAction.REQUEST_CONFIRMED, actor=None)
-    return request
+    data_request.status, data_request.confirmed_at = RequestStatus.RECEIVED, timezone.now()
+    data_request.save(update_fields=["status", "confirmed_at"])
+    _event(data_request, AuditAction.REQUEST_CONFIRMED, actor=None)
+    return data_request
 
 
-def _set_status(request: DataRequest, status: str, *, actor, **changes) -> DataRequest:
-    request.status = status
+def _set_status(data_request: DataRequest, status: str, *, actor, **changes) -> DataRequest:
+    data_request.status = status
     for name, value in changes.items():
-        setattr(request, name, value)
+        setattr(data_request, name, value)
     if status in (RequestStatus.COMPLETED, RequestStatus.REFUSED, RequestStatus.WITHDRAWN):
-        request.closed_at = timezone.now()
-    request.save()
-    _event(request, AuditAction.REQUEST_STATUS, actor=actor, fields=["status", *changes])
-    return request
+        data_request.closed_at = timezone.now()
+    data_request.save()
+    _event(data_request, AuditAction.REQUEST_STATUS, actor=actor, fields=["status", *changes])
+    return data_request
 
 
 @transaction.atomic
-def withdraw_request(*, request: DataRequest) -> DataRequest:
-    if request.is_closed:
+def withdraw_request(*, data_request: DataRequest) -> DataRequest:
+    if data_request.is_closed:
         raise RequestStateError("closed")
-    return _set_status(request, RequestStatus.WITHDRAWN, actor=None)
+    return _set_status(data_request, RequestStatus.WITHDRAWN, actor=None)
 
 
-def _require_open(request: DataRequest) -> None:
-    if not request.is_open:
+def _require_open(data_request: DataRequest) -> None:
+    if not data_request.is_open:
         raise RequestStateError("not open")
 
 
 @transaction.atomic
-def verify_identity(*, request: DataRequest, method: str, note: str, actor) -> DataRequest:
-    _require_open(request)
-    status = RequestStatus.IDENTITY_VERIFIED if request.status == RequestStatus.RECEIVED else request.status
+def verify_identity(*, data_request: DataRequest, method: str, note: str, actor) -> DataRequest:
+    _require_open(data_request)
+    status = (
+        RequestStatus.IDENTITY_VERIFIED
+        if data_request.status == RequestStatus.RECEIVED
+        else data_request.status
+    )
     return _set_status(
-        request,
+        data_request,
         status,
         actor=actor,
         identity_method=method,
@@ -246,97 +235,74 @@ def verify_identity(*, request: DataRequest, method: str, note: str, actor) -> D
 
 
 @transaction.atomic
-def start_work(*, request: DataRequest, actor) -> DataRequest:
-    _require_open(request)
-    return _set_status(request, RequestStatus.IN_PROGRESS, actor=actor)
+def start_work(*, data_request: DataRequest, actor) -> DataRequest:
+    _require_open(data_request)
+    return _set_status(data_request, RequestStatus.IN_PROGRESS, actor=actor)
 
 
 @transaction.atomic
-def link_customers(*, request: DataRequest, customers: list[Customer], actor) -> int:
-    request.customers.add(*customers)
-    _event(request, AuditAction.REQUEST_LINKED, actor=actor, counts={"customers": len(customers)})
+def link_customers(*, data_request: DataRequest, customers: list[Customer], actor) -> int:
+    data_request.customers.add(*customers)
+    _event(data_request, AuditAction.REQUEST_LINKED, actor=actor, counts={"customers": len(customers)})
     return len(customers)
 
 
 @transaction.atomic
-def extend_deadline(*, request: DataRequest, months: int, reason: str, actor, site_url: str) -> DataRequest:
+def extend_deadline(
+    *, data_request: DataRequest, months: int, reason: str, actor, site_url: str
+) -> DataRequest:
     """Art. 12(3): up to two further months, with reasons told to the requester."""
-    _require_open(request)
+    _require_open(data_request)
     if months not in (1, 2) or not reason.strip():
         raise RequestStateError("months or reason")
-    if not request.can_extend:
+    if not data_request.can_extend:
         # Art. 12(3): once, and the requester is told within the first month.
         raise RequestStateError("extended already or first month over")
-    request.due_date = due_date_for(request.original_due_date, months=months)
-    request.extension_reason = reason.strip()
-    request.save(update_fields=["due_date", "extension_reason"])
-    _event(request, AuditAction.REQUEST_EXTENDED, actor=actor, fields=["due_date"])
-    _mail_after_commit(request, "request_extended")
-    return request
+    data_request.due_date = due_date_for(data_request.original_due_date, months=months)
+    data_request.extension_reason = reason.strip()
+    data_request.save(update_fields=["due_date", "extension_reason"])
+    _event(data_request, AuditAction.REQUEST_EXTENDED, actor=actor, fields=["due_date"])
+    _mail_after_commit(data_request, "request_extended")
+    return data_request
 
 
 @transaction.atomic
-def refuse_request(*, request: DataRequest, reason: str, actor) -> DataRequest:
+def refuse_request(*, data_request: DataRequest, reason: str, actor) -> DataRequest:
     """A refusal states the reasons and the right to complain (art. 12(4)). An objection
     to direct marketing cannot be refused (art. 21(3))."""
-    from .fulfilment import refusable
-
-    _require_open(request)
-    if not refusable(request):
+    _require_open(data_request)
+    if not data_request.refusable:
         raise RequestStateError("objection to direct marketing")
     if not reason.strip():
         raise RequestStateError("reason")
-    request = _set_status(request, RequestStatus.REFUSED, actor=actor, refusal_reason=reason.strip())
-    _mail_after_commit(request, "request_answered")
-    return request
+    data_request = _set_status(
+        data_request, RequestStatus.REFUSED, actor=actor, refusal_reason=reason.strip()
+    )
+    _mail_after_commit(data_request, "request_answered")
+    return data_request
 
 
 @transaction.atomic
-def complete_request(*, request: DataRequest, outcome: str, actor) -> DataRequest:
-    _require_open(request)
-    request = _set_status(request, RequestStatus.COMPLETED, actor=actor, outcome=outcome)
-    _mail_after_commit(request, "request_answered")
-    return request
+def complete_request(*, data_request: DataRequest, outcome: str, actor) -> DataRequest:
+    _require_open(data_request)
+    data_request = _set_status(data_request, RequestStatus.COMPLETED, actor=actor, outcome=outcome)
+    _mail_after_commit(data_request, "request_answered")
+    return data_request
 
 
-def erase_identity(request: DataRequest) -> None:
-    """Clear who asked and the signature; the reference, kind, dates and outcome stay."""
-    for name in IDENTITY_FIELDS:
-        setattr(request, name, "")
-    request.email = f"erased-{request.pk}@invalid"
-    request.drawn_signature = None
-    request.report_json = ""
-    request.identity_erased_at = timezone.now()
-    request.save()
-
-
-def erase_closed_request_identities(customer_ids, *, keep: DataRequest | None = None) -> int:
-    """Forget who asked on these customers' closed requests (reference, kind, dates and
-    outcome stay); `keep` is the request being fulfilled, closed by its own step."""
-    closed = DataRequest.objects.filter(
-        customers__in=customer_ids, status__in=CLOSED_STATUSES, identity_erased_at__isnull=True
-    ).distinct()
-    if keep is not None:
-        closed = closed.exclude(pk=keep.pk)
-    old_requests = list(closed)
-    for old_request in old_requests:
-        erase_identity(old_request)
-    return len(old_requests)
-
-
-def suggested_customers(request: DataRequest) -> QuerySet[Customer]:
+def suggested_customers(data_request: DataRequest) -> QuerySet[Customer]:
     """Customers who may be the requester: same e-mail, same phone, or same name and
     postal code."""
-    match = Q(email__iexact=request.email) if request.email else Q(pk__in=[])
+    match = Q(email__iexact=data_request.email) if data_request.email else Q(pk__in=[])
     try:
-        phone = format_number(parse(request.phone, "FI"), PhoneNumberFormat.E164)
+        phone = format_number(parse(data_request.phone, "FI"), PhoneNumberFormat.E164)
         match |= Q(phone=phone)
     except NumberParseException:
         pass
-    if request.postal_code:
+    if data_request.postal_code:
         match |= Q(
-            first_name__iexact=request.first_name,
-            last_name__iexact=request.last_name,
-            postal_code=request.postal_code,
+            first_name__iexact=data_request.first_name,
+            last_name__iexact=data_request.last_name,
+            postal_code=data_request.postal_code,
         )
     return Customer.objects.not_anonymised().filter(match).select_related("organisation")[:20]

@@ -1,0 +1,350 @@
+"""The data-request inbox and its workflow in the admin (S16–S19; GDPR art. 12).
+
+Every button on a request's page posts a form to one step view. The form validates what
+staff typed and shows its own errors on the page; the step then calls one operation
+(privacy.data_requests or a fulfilment module), which holds the logic.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import datetime
+from typing import cast
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import Customer, ObjectionPurpose
+
+from .. import data_requests, fulfilment
+from ..access_report import report_json, report_pdf
+from ..audit import record
+from ..forms import (
+    CompleteForm,
+    EraseForm,
+    ExtendForm,
+    IdentityForm,
+    LinkCustomersForm,
+    ReasonForm,
+    RectifyForm,
+    StepForm,
+)
+from ..models import AuditAction, ControllerDetails, DataRequest, DataRequestQuerySet, RequestKind
+from ..rectification import Recipient, apply_rectification, notification_letter_pdf, refusal_certificate_pdf
+from .base import RegisterModelAdmin
+
+
+def _pdf_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = _("deadline")
+    parameter_name = "deadline"
+
+    def lookups(self, request, model_admin):
+        return [("overdue", _("Overdue")), ("week", _("Due within a week")), ("open", _("Open"))]
+
+    def queryset(self, request, queryset: QuerySet) -> QuerySet:
+        requests = cast(DataRequestQuerySet, queryset)  # the DataRequest admin's own rows
+        today = timezone.localdate()
+        if self.value() == "overdue":
+            return requests.overdue(today)
+        if self.value() == "week":
+            return requests.open().filter(due_date__lte=today + datetime.timedelta(days=7))
+        if self.value() == "open":
+            return requests.open()
+        return queryset
+
+
+@admin.register(DataRequest)
+class DataRequestAdmin(RegisterModelAdmin):
+    audit_views = True
+    list_display = ["reference", "kind", "status", "submitted_at", "due_date", "days_left_column"]
+    list_filter = [OverdueFilter, "status", "kind"]
+    search_fields = ["=reference"]
+    search_help_text = _("Search by reference, e.g. KB-2026-0042.")
+    list_per_page = 50
+    show_full_result_count = False
+    change_form_template = "admin/privacy/datarequest/change_form.html"
+
+    # The steps staff take on a request's page, and what they are told when it is done.
+    # Each step has a `<name>_form` (the form it posts) and a `<name>_step` (what it does).
+    steps = {
+        "verify": _("The identity verification is recorded."),
+        "link": _("The request is linked to the customer."),
+        "start": _("The request is marked in progress."),
+        "extend": _("The deadline is extended and the requester is told why."),
+        "refuse": _("The request is refused and the requester is told the reasons."),
+        "complete": _("The request is completed and the requester is told."),
+        "release": _("The access report is released: the requester downloads it from the status page."),
+        "objection": _("The objections are recorded and in force; the request is completed."),
+        "anonymise": _("The customer is anonymised and the request completed."),
+        "erase": _("The customer is erased and the request completed."),
+        "rectify": _("The correction is applied. Tell the recipients listed below."),
+    }
+
+    @admin.display(description=_("days left"), ordering="due_date")
+    def days_left_column(self, obj: DataRequest):
+        days = obj.days_left
+        if days is None:
+            return "–"
+        css = "overdue" if days < 0 else "due-soon" if days <= 7 else ""
+        text = gettext("%(days)s days overdue") % {"days": -days} if days < 0 else str(days)
+        return format_html('<span class="{}">{}</span>', css, text)
+
+    def has_add_permission(self, request):
+        return False  # requests come from the data subjects' form
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the retention run deletes expired ones
+
+    def get_fields(self, request, obj=None):
+        return ["reference"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["reference"]
+
+    def get_urls(self):
+        def step(name: str):
+            def view(request: HttpRequest, pk: int) -> HttpResponse:
+                return self.step_view(request, pk, name)
+
+            return self.admin_site.admin_view(view)
+
+        documents = {
+            "preview": self.preview_view,
+            "letter": self.letter_view,
+            "certificate": self.certificate_view,
+        }
+        return [
+            *(
+                path(f"<int:pk>/{name}/", step(name), name=f"privacy_datarequest_{name}")
+                for name in self.steps
+            ),
+            *(
+                path(
+                    f"<int:pk>/{name}/", self.admin_site.admin_view(view), name=f"privacy_datarequest_{name}"
+                )
+                for name, view in documents.items()
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        context = {}
+        if obj is not None and self.has_view_permission(request, obj):
+            context = {
+                "data_request": obj,
+                "timeline": obj.events.select_related("actor"),
+                "linked": obj.customers.all(),
+                "suggestions": self._suggestions(obj),
+                "signature_png": base64.b64encode(obj.drawn_signature).decode()
+                if obj.drawn_signature
+                else "",
+                "can_work": self.has_change_permission(request, obj),
+                "erasure_plan": fulfilment.plan_erasure(obj) if obj.kind == "erasure" and obj.is_open else [],
+                "notify": request.session.get(f"notify-{obj.pk}", []),
+                "objection_labels": [str(ObjectionPurpose(p).label) for p in obj.objection_purposes],
+                **{f"{name}_form": self._form(name, obj) for name in self.steps},
+            }
+        # A step whose form had errors passes its bound form, to be shown with them.
+        return super().change_view(request, object_id, form_url, {**context, **(extra_context or {})})
+
+    @staticmethod
+    def _suggestions(data_request: DataRequest) -> list[Customer]:
+        linked = set(data_request.customers.values_list("pk", flat=True))
+        return [c for c in data_requests.suggested_customers(data_request) if c.pk not in linked]
+
+    # -- the steps ---------------------------------------------------------------
+    def step_view(self, request: HttpRequest, pk: int, name: str) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        data_request = get_object_or_404(DataRequest, pk=pk)
+        if not self.has_change_permission(request, data_request):
+            raise PermissionDenied
+        form = self._form(name, data_request, request.POST)
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    getattr(self, f"{name}_step")(request, data_request, form)
+            except data_requests.RequestStateError:
+                messages.error(request, gettext("That step does not fit the request's status."))
+            else:
+                if form.is_valid():  # the step found nothing wrong either
+                    messages.success(request, self.steps[name])
+        if not form.is_valid():
+            return self._page_with_errors(request, data_request, name, form)
+        return HttpResponseRedirect(reverse("admin:privacy_datarequest_change", args=[pk]))
+
+    def _page_with_errors(self, request, data_request: DataRequest, name: str, form) -> HttpResponse:
+        """The request's page again, the step's form showing what to correct (and the
+        message at the top, should the form not be on the page in this state)."""
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        page_request = copy.copy(request)
+        page_request.method = "GET"
+        response = self.change_view(page_request, str(data_request.pk), extra_context={f"{name}_form": form})
+        response.status_code = 400
+        return response
+
+    def _form(self, name: str, data_request: DataRequest, data=None) -> forms.Form:
+        build = getattr(self, f"{name}_form", None)
+        return build(data_request, data) if build else StepForm(data)
+
+    def verify_form(self, data_request, data):
+        return IdentityForm(data)
+
+    def verify_step(self, request, data_request, form):
+        data_requests.verify_identity(
+            data_request=data_request,
+            method=form.cleaned_data["method"],
+            note=form.cleaned_data["note"],
+            actor=request.user,
+        )
+
+    def link_form(self, data_request, data):
+        return LinkCustomersForm(data, suggestions=self._suggestions(data_request))
+
+    def link_step(self, request, data_request, form):
+        customers = list(Customer.objects.filter(pk__in=form.cleaned_data["customer_ids"]))
+        data_requests.link_customers(data_request=data_request, customers=customers, actor=request.user)
+
+    def start_step(self, request, data_request, form):
+        data_requests.start_work(data_request=data_request, actor=request.user)
+
+    def extend_form(self, data_request, data):
+        return ExtendForm(data)
+
+    def extend_step(self, request, data_request, form):
+        data_requests.extend_deadline(
+            data_request=data_request,
+            months=form.cleaned_data["months"],
+            reason=form.cleaned_data["reason"],
+            actor=request.user,
+            site_url=request.build_absolute_uri("/"),
+        )
+
+    def refuse_form(self, data_request, data):
+        return ReasonForm(data)
+
+    def refuse_step(self, request, data_request, form):
+        data_requests.refuse_request(
+            data_request=data_request, reason=form.cleaned_data["reason"], actor=request.user
+        )
+
+    def complete_form(self, data_request, data):
+        return CompleteForm(data)
+
+    def complete_step(self, request, data_request, form):
+        data_requests.complete_request(
+            data_request=data_request, outcome=form.cleaned_data["reason"], actor=request.user
+        )
+
+    def release_step(self, request, data_request, form):
+        fulfilment.release_access_report(data_request=data_request, actor=request.user)
+
+    def objection_step(self, request, data_request, form):
+        fulfilment.fulfil_objection(data_request=data_request, actor=request.user)
+
+    def anonymise_step(self, request, data_request, form):
+        fulfilment.fulfil_anonymisation(data_request=data_request, actor=request.user)
+
+    def erase_form(self, data_request, data):
+        return EraseForm(data, reference=data_request.reference)
+
+    def erase_step(self, request, data_request, form):
+        outcomes = fulfilment.fulfil_erasure(data_request=data_request, actor=request.user)
+        holds = [hold for outcome in outcomes for hold in outcome.blocked_by]
+        if holds:  # nothing was erased
+            form.add_error(None, gettext("Erasure is blocked: %(holds)s.") % {"holds": "; ".join(holds)})
+
+    def rectify_form(self, data_request, data):
+        return RectifyForm(data, customers=data_request.customers.all())
+
+    def rectify_step(self, request, data_request, form):
+        if data_request.kind != RequestKind.RECTIFICATION or not data_request.is_open:
+            raise data_requests.RequestStateError("not an open rectification")
+        customer = form.cleaned_data["customer"]
+        outcome = apply_rectification(customer=customer, changes=form.changes(), actor=request.user)
+        if not outcome.applied:  # nothing was changed
+            for field_name, errors in outcome.errors.items():
+                form.add_error(field_name if field_name in form.fields else None, errors)
+            return
+        request.session[f"notify-{data_request.pk}"] = [
+            {
+                "customer": customer.pk,
+                "kind": r.kind,
+                "name": r.name,
+                "category": r.category,
+                "fields": outcome.changed_fields,
+            }
+            for r in outcome.notify
+        ]
+
+    # -- documents (S16, S18) -------------------------------------------------------
+    def preview_view(self, request, pk):
+        data_request = get_object_or_404(DataRequest, pk=pk)
+        if not self.has_view_permission(request, data_request):
+            raise PermissionDenied
+        report = fulfilment.report_for_request(data_request)
+        record(action=AuditAction.VIEW, actor=request.user, obj=data_request, fields=["access_report"])
+        if request.GET.get("format") == "json":
+            return HttpResponse(report_json(report), content_type="application/json")
+        return _pdf_response(report_pdf(report), f"{data_request.reference}.pdf")
+
+    def letter_view(self, request, pk):
+        data_request = get_object_or_404(DataRequest, pk=pk)
+        if not self.has_change_permission(request, data_request):
+            raise PermissionDenied
+        notify = request.session.get(f"notify-{data_request.pk}", [])
+        number = request.GET.get("n", "")
+        index = int(number) if number.isdigit() else -1
+        if not 0 <= index < len(notify):
+            raise Http404
+        item = notify[index]
+        customer = get_object_or_404(Customer, pk=item["customer"])
+        pdf = notification_letter_pdf(
+            recipient=Recipient(item["kind"], item["name"], item["category"]),
+            customer=customer,
+            changed_fields=item["fields"],
+            rectified_on=timezone.localdate(),
+            controller=ControllerDetails.load().as_letterhead(),
+            language=get_language(),
+        )
+        return _pdf_response(pdf, f"{data_request.reference}-notice-{index + 1}.pdf")
+
+    def certificate_view(self, request, pk):
+        data_request = get_object_or_404(DataRequest, pk=pk, kind="rectification", status="refused")
+        if not self.has_view_permission(request, data_request):
+            raise PermissionDenied
+        requested = "\n".join(
+            [
+                data_request.rectification_what,
+                data_request.rectification_correct,
+                data_request.rectification_grounds,
+            ]
+        )
+        pdf = refusal_certificate_pdf(
+            reference=data_request.reference,
+            requester_name=data_request.full_name,
+            requested=requested,
+            reasons=data_request.refusal_reason,
+            received_on=timezone.localdate(data_request.submitted_at),
+            controller=ControllerDetails.load().as_letterhead(),
+            language=data_request.reply_language,
+        )
+        return _pdf_response(pdf, f"{data_request.reference}-certificate.pdf")
