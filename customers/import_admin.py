@@ -16,11 +16,13 @@ import secrets
 import tempfile
 import time
 from pathlib import Path
+from typing import cast
 
 from django import forms
 from django.conf import settings
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Field
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -172,7 +174,7 @@ def _preview_page(model_admin, request, outcome: ImportOutcome, *, confirm_form,
         "outcome": outcome,
         "confirm_form": confirm_form,
         "source_label": Source(source).label,
-        "columns": [Customer._meta.get_field(name).verbose_name for name in FIELDS],
+        "columns": [cast(Field, Customer._meta.get_field(name)).verbose_name for name in FIELDS],
         "invalid_rows": invalid,
         "shown_rows": [(row, [row.values.get(name, "") for name in FIELDS]) for row in shown],
         "more_rows": max(0, len(outcome.rows) - PREVIEW_ROWS),
@@ -220,7 +222,7 @@ def _warn_left_out(request, outcome: ImportOutcome) -> None:
         )
 
 
-class CustomerImportMixin:
+class CustomerImportMixin(admin.ModelAdmin):
     """The import pages on the customer admin, with the link on the customer list."""
 
     def get_urls(self):

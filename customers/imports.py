@@ -26,12 +26,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import islice
+from typing import cast
 
 import phonenumbers
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import connections, router, transaction
-from django.db.models import CharField, TextChoices
+from django.db.models import CharField, Field, TextChoices
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -97,7 +98,7 @@ CUSTOMER_FIELDS = frozenset(f.name for f in Customer._meta.concrete_fields)
 # Whether a row's fields are under a uniqueness rule (none today: a row never sets the
 # primary key); when none is, full_clean() is spared looking for one per row.
 UNIQUE_CHECKS = bool(
-    any(Customer._meta.get_field(name).unique for name in FIELDS)
+    any(cast(Field, Customer._meta.get_field(name)).unique for name in FIELDS)
     or Customer._meta.unique_together
     or Customer._meta.total_unique_constraints
 )
@@ -135,7 +136,7 @@ class RowResult:
 
     @property
     def status_label(self) -> str:
-        return RowStatus(self.status).label
+        return str(RowStatus(self.status).label)
 
 
 @dataclass
@@ -189,7 +190,7 @@ class ImportOutcome:
 class _Planned:
     """A customer the file creates or updates, with what it changes."""
 
-    customer: Customer | None  # None until the row that creates it is read
+    customer: Customer
     is_new: bool
     changed: set[str] = field(default_factory=set)
     consent: bool = False
@@ -274,7 +275,7 @@ def read_table(content: bytes) -> tuple[list[str], Iterator[list]]:
     return [str(h) for h in rows[0]], iter(rows[1:])
 
 
-def _read_xlsx(content: bytes) -> tuple[list[str], Iterator[list]]:
+def _read_xlsx(content: bytes) -> tuple[list[str], Iterator]:
     from openpyxl import load_workbook
 
     try:
@@ -363,7 +364,7 @@ def normalise_phone(value: str) -> str:
 
 def _keys(email, phone, first, last, postal, *, stored: bool = False) -> list[tuple]:
     """The keys a person is matched by, in order: e-mail, phone, name with postal code."""
-    keys = []
+    keys: list[tuple] = []
     if email:
         keys.append(("email", email.strip().lower()))
     if phone:
@@ -405,10 +406,10 @@ def _plan(*, content: bytes, source: str) -> _Plan:
             if (match := matches.get(key)) is not None:
                 break
         if match is None:
-            match = _Planned(customer=None, is_new=True)
+            match = _Planned(customer=Customer(source=source), is_new=True)  # S8: its source
         if not match.rows:
             touched.append(match)
-        result = _apply(row, match, number=number, source=source)
+        result = _apply(row, match, number=number)
         if result.status != RowStatus.INVALID:
             match.changed.update(result.changed)
             if _brings_consent(row, match, consented):
@@ -425,20 +426,20 @@ def _plan(*, content: bytes, source: str) -> _Plan:
     return _Plan(outcome=ImportOutcome(shop=shop, rows=results), planned=planned)
 
 
-def _apply(row: dict[str, str], match: _Planned, *, number: int, source: str) -> RowResult:
+def _apply(row: dict[str, str], match: _Planned, *, number: int) -> RowResult:
     """Set what the row holds on the customer and validate it by the customer's rules.
 
     The row that creates a customer sets every field; a later row of the same person
     and a row of an existing customer are updates, where an empty cell wipes nothing
     and only the fields whose value changes are validated (and the customer's clean())."""
-    creating = match.customer is None
+    customer, creating = match.customer, match.is_new and not match.rows
     errors: dict = {}
-    values = {}
+    values: dict[str, object] = {}
     for name in FIELDS:
         text = row.get(name, "")
         if not text and not creating:
             continue
-        value = text
+        value: object = text
         if name == "birth_date":
             try:
                 value = DATE.clean(text)
@@ -448,12 +449,12 @@ def _apply(row: dict[str, str], match: _Planned, *, number: int, source: str) ->
         elif name == "country" and not text:
             value = "FI"
         values[name] = value
-    if creating:  # S8: a new customer records where it came from
-        customer = match.customer = Customer(source=source, **values)
-        changed = list(values)
-    else:
-        customer, changed = match.customer, []
-        for name, value in values.items():
+    changed: list[str] = []
+    for name, value in values.items():
+        if creating:
+            setattr(customer, name, value)
+            changed.append(name)
+        else:
             before = _text(getattr(customer, name))
             setattr(customer, name, value)
             if _text(getattr(customer, name)) != before:
@@ -495,7 +496,7 @@ def _existing_matches(rows: list[dict[str, str]]) -> tuple[dict[tuple, _Planned]
     keyed: dict[tuple, int] = {}
     emails = {row["email"] for row in rows} - {""}
     _lowest_pk_by_key(keyed, "email__in", emails, ["email"], lambda email: _keys(email, "", "", "", ""))
-    wanted = set()
+    wanted: set[tuple] = set()
     for row in rows:
         if ("email", row["email"]) in keyed:
             wanted.add(("email", row["email"]))
@@ -573,7 +574,8 @@ def _write(planned: list[_Planned], *, source: str, actor) -> None:
     the set of columns), then the change history and the consents, each in bulk.
     save() is not called, so what it does (the birth year, the updated time) is done here."""
     now = timezone.now()
-    new, groups = [], {}
+    new: list[Customer] = []
+    groups: dict[tuple[str, ...], list[Customer]] = {}
     for item in planned:
         customer = item.customer
         customer.birth_year = customer.derive_birth_year()
@@ -586,8 +588,8 @@ def _write(planned: list[_Planned], *, source: str, actor) -> None:
             customer.updated_at = now
             groups.setdefault(tuple(sorted(columns)), []).append(customer)
     Customer.objects.bulk_create(new, batch_size=BATCH)
-    for columns, customers in groups.items():
-        _update_rows(customers, columns)
+    for names, customers in groups.items():
+        _update_rows(customers, names)
     CustomerChange.objects.bulk_create(
         [
             change_entry(customer=item.customer, fields=sorted(item.changed), source=source, actor=actor)
@@ -614,9 +616,10 @@ def _update_rows(customers: list[Customer], names: tuple[str, ...]) -> None:
     per row and column instead (see tests/benchmarks/bench_import.py for the figures)."""
     connection = connections[router.db_for_write(Customer)]
     meta = Customer._meta
-    model_fields = [meta.get_field(name) for name in names]
+    model_fields = [cast(Field, meta.get_field(name)) for name in names]
+    key = meta.pk
     quote = connection.ops.quote_name
-    table, pk = quote(meta.db_table), quote(meta.pk.column)
+    table, pk = quote(meta.db_table), quote(str(key.column))
     params = [
         [customer.pk] + [f.get_db_prep_save(getattr(customer, f.attname), connection) for f in model_fields]
         for customer in customers
@@ -624,9 +627,10 @@ def _update_rows(customers: list[Customer], names: tuple[str, ...]) -> None:
     # Names come from the model and are quoted; every value is a parameter.
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            columns = ", ".join(quote(f.column) for f in [meta.pk, *model_fields])
-            assignments = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in model_fields)
-            row = "({})".format(", ".join(f"%s::{f.db_type(connection)}" for f in [meta.pk, *model_fields]))
+            names_sql = [quote(str(f.column)) for f in model_fields]
+            columns = ", ".join([pk, *names_sql])
+            assignments = ", ".join(f"{name} = v.{name}" for name in names_sql)
+            row = "({})".format(", ".join(f"%s::{f.db_type(connection)}" for f in [key, *model_fields]))
             for chunk in chunks(params, UPDATE_BATCH):
                 cursor.execute(
                     f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join([row] * len(chunk))})"  # noqa: S608
@@ -634,7 +638,7 @@ def _update_rows(customers: list[Customer], names: tuple[str, ...]) -> None:
                     [value for values in chunk for value in values],
                 )
         else:
-            assignments = ", ".join(f"{quote(f.column)} = %s" for f in model_fields)
+            assignments = ", ".join(f"{quote(str(f.column))} = %s" for f in model_fields)
             sql = f"UPDATE {table} SET {assignments} WHERE {pk} = %s"  # noqa: S608
             for chunk in chunks(params):
                 cursor.executemany(sql, [values[1:] + values[:1] for values in chunk])
