@@ -350,7 +350,7 @@ def test_the_customer_list_links_to_the_import(owner_client):
 
 def test_staff_without_a_confidentiality_commitment_cannot_import(client, staff_without_commitment):
     """S13: no access to customer data before the commitment is on record."""
-    from tests.conftest import verified_client
+    from tests.personas import verified_client
 
     staff_client = verified_client(client, staff_without_commitment)
     assert staff_client.get(IMPORT).status_code == 403
