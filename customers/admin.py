@@ -14,7 +14,6 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ImportMixin
 
 from privacy.admin.base import RegisterModelAdmin
 from privacy.erasure import erase_customer
@@ -143,7 +142,7 @@ def phone_search_term(term: str) -> str | None:
 
 
 @admin.register(Customer)
-class CustomerAdmin(CustomerImportMixin, ImportMixin, RegisterModelAdmin):
+class CustomerAdmin(CustomerImportMixin, RegisterModelAdmin):
     """Customers (S2, S7, S8). Nothing is deleted by hand: a customer is erased with the
     action below, which respects open invoices, debt collection and the bookkeeping
     period (S11, S19)."""

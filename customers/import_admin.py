@@ -1,23 +1,45 @@
-"""The admin side of imports: the upload form with the source, the ban-list page."""
+"""The admin side of imports: upload, preview, confirm (customers/imports.py does the
+work), and the ban-list page.
+
+Between the preview and the confirmation the uploaded file is kept in a private
+temporary file named by a random token; the token is in the session (and, to tell a
+stale tab from the current preview, in the confirmation form), never in a URL. The
+file is deleted when it is imported, replaced by a newer upload, or older than an
+hour.
+"""
 
 from __future__ import annotations
 
+import os
+import re
+import secrets
+import tempfile
+import time
+from pathlib import Path
+from typing import cast
+
 from django import forms
 from django.conf import settings
-from django.contrib import messages
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Field
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from import_export.forms import ConfirmImportForm, ImportForm
 
 from privacy.audit import record
 from privacy.models import AuditAction
 
 from .banlist import BanListError, apply_ban_list
-from .imports import CustomerImportResource
-from .models import Source
+from .imports import FIELDS, ImportFileError, ImportOutcome, RowStatus, import_customers, preview_import
+from .models import Customer, Source
+
+SESSION_KEY = "customer_import"
+KEPT_FOR_SECONDS = 60 * 60
+TOKEN = re.compile(r"^[0-9a-f]{32}$")
+PREVIEW_ROWS = 500  # rows shown in the preview; every invalid row is shown as well
 
 
 def _check_size(upload) -> None:
@@ -28,7 +50,14 @@ def _check_size(upload) -> None:
         )
 
 
-class CustomerImportForm(ImportForm):
+class CustomerImportForm(forms.Form):
+    import_file = forms.FileField(
+        label=_("File to import"),
+        help_text=_(
+            "CSV (UTF-8, comma-separated) or XLSX: the register's own columns, or a customer "
+            "export of Shopify or WooCommerce."
+        ),
+    )
     source = forms.ChoiceField(
         label=_("Where the data comes from"),
         choices=Source.choices,
@@ -42,79 +71,190 @@ class CustomerImportForm(ImportForm):
         return upload
 
 
-class CustomerConfirmImportForm(ConfirmImportForm):
-    source = forms.ChoiceField(choices=Source.choices, widget=forms.HiddenInput)
+class ConfirmImportForm(forms.Form):
+    token = forms.CharField(widget=forms.HiddenInput)
 
 
-class CustomerImportMixin:
-    """django-import-export's preview-then-confirm import, with the source of the data and an
-    audit event with the counts for the preview and for the import."""
+# -- the kept upload --------------------------------------------------------------
+def _upload_dir() -> Path:
+    directory = Path(settings.IMPORT_UPLOAD_DIR or tempfile.gettempdir()) / "kb-imports"
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return directory
 
-    resource_classes = [CustomerImportResource]
-    import_form_class = CustomerImportForm
-    confirm_form_class = CustomerConfirmImportForm
-    from_encoding = "utf-8-sig"
 
-    def get_confirm_form_initial(self, request, import_form):
-        initial = super().get_confirm_form_initial(request, import_form)
-        if import_form:
-            initial["source"] = import_form.cleaned_data["source"]
-        return initial
+def keep_upload(content: bytes) -> str:
+    """Keep the file until it is confirmed; the token names it. Old files are swept."""
+    directory = _upload_dir()
+    for old in directory.iterdir():
+        if old.stat().st_mtime < time.time() - KEPT_FOR_SECONDS:
+            old.unlink(missing_ok=True)
+    token = secrets.token_hex(16)
+    descriptor = os.open(directory / token, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as kept:
+        kept.write(content)
+    return token
 
-    def get_import_resource_kwargs(self, request, **kwargs):
-        form = kwargs.get("form")
-        source = form.cleaned_data.get("source") if form and form.is_valid() else Source.IMPORT
-        return {"source": source or Source.IMPORT, "actor": request.user}
 
-    def add_data_read_fail_error_to_form(self, form, e):
-        if isinstance(e, UnicodeError):
-            message = _("The file's text encoding is not UTF-8. Save it as 'CSV UTF-8' and try again.")
+def read_kept(token: str) -> bytes | None:
+    if not TOKEN.match(token or ""):
+        return None
+    try:
+        return (_upload_dir() / token).read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def discard_kept(token: str) -> None:
+    if TOKEN.match(token or ""):
+        (_upload_dir() / token).unlink(missing_ok=True)
+
+
+# -- the pages --------------------------------------------------------------------
+def import_view(model_admin, request: HttpRequest):
+    """Upload a file; the preview shows what each row would do, and asks to confirm."""
+    form = CustomerImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        content = form.cleaned_data["import_file"].read()
+        source = form.cleaned_data["source"]
+        try:
+            outcome = preview_import(content=content, source=source)
+        except ImportFileError as error:
+            form.add_error("import_file", error.message)
         else:
-            message = _(
-                "The file could not be read in the chosen format. Check that it is a CSV "
-                "or XLSX file and that the format matches."
-            )
-        form.add_error("import_file", message)
+            _audit(request, outcome, "preview")
+            confirm_form = None
+            if not outcome.invalid:
+                discard_kept(request.session.get(SESSION_KEY, {}).get("token", ""))
+                token = keep_upload(content)
+                request.session[SESSION_KEY] = {"token": token, "source": source}
+                confirm_form = ConfirmImportForm(initial={"token": token})
+            return _preview_page(model_admin, request, outcome, confirm_form=confirm_form, source=source)
+    return _page(
+        model_admin,
+        request,
+        "admin/customers/customer_import.html",
+        {"form": form, "title": _("Import customers")},
+        status=400 if form.errors else 200,
+    )
 
-    @staticmethod
-    def _audit_and_report(request, result, step: str) -> None:
-        """An audit event with the counts; a message when rows were left out."""
-        totals = {k.lower(): int(v) for k, v in result.totals.items()}
-        left_out = getattr(result, "left_out_suppressed", 0)
-        record(
-            action=AuditAction.IMPORT,
-            actor=request.user,
-            object_type="customers.customer",
-            fields=[step],
-            counts={"rows": result.total_rows, **totals, "left_out_suppressed": left_out},
+
+def confirm_import_view(model_admin, request: HttpRequest):
+    """Import the previewed file, then delete it."""
+    if request.method != "POST":
+        return HttpResponseRedirect(reverse("admin:customers_customer_import"))
+    form = ConfirmImportForm(request.POST)
+    kept = request.session.get(SESSION_KEY) or {}
+    content = None
+    if form.is_valid() and form.cleaned_data["token"] == kept.get("token"):
+        content = read_kept(kept["token"])
+    if content is None:
+        messages.error(request, _("The preview has expired or was replaced. Upload the file again."))
+        return HttpResponseRedirect(reverse("admin:customers_customer_import"))
+    try:
+        outcome = import_customers(content=content, source=kept["source"], actor=request.user)
+    finally:
+        discard_kept(kept["token"])
+        request.session.pop(SESSION_KEY, None)
+    _warn_left_out(request, outcome)
+    if not outcome.imported:  # the register changed since the preview and a row became invalid
+        return _preview_page(model_admin, request, outcome, confirm_form=None, source=kept["source"])
+    messages.success(
+        request,
+        gettext("Imported: %(new)s new, %(updated)s updated, %(unchanged)s unchanged customers.")
+        % {"new": outcome.new, "updated": outcome.updated, "unchanged": outcome.unchanged},
+    )
+    return HttpResponseRedirect(reverse("admin:customers_customer_changelist"))
+
+
+def _preview_page(model_admin, request, outcome: ImportOutcome, *, confirm_form, source: str):
+    invalid = [(row.number, _reasons(row.errors)) for row in outcome.invalid_rows]
+    shown = [row for row in outcome.rows[:PREVIEW_ROWS] if row.status != RowStatus.INVALID]
+    context = {
+        "title": _("Import customers: preview"),
+        "outcome": outcome,
+        "confirm_form": confirm_form,
+        "source_label": Source(source).label,
+        "columns": [cast(Field, Customer._meta.get_field(name)).verbose_name for name in FIELDS],
+        "invalid_rows": invalid,
+        "shown_rows": [(row, [row.values.get(name, "") for name in FIELDS]) for row in shown],
+        "more_rows": max(0, len(outcome.rows) - PREVIEW_ROWS),
+    }
+    return _page(model_admin, request, "admin/customers/customer_import_preview.html", context)
+
+
+def _reasons(errors: dict[str, list[str]]) -> list[tuple[str, str]]:
+    """Each error with the name of the field it is about, as the customer form names it."""
+    names = {f.name: f.verbose_name for f in Customer._meta.concrete_fields}
+    return [(str(names.get(name, "")), reason) for name, reasons in errors.items() for reason in reasons]
+
+
+def _page(model_admin, request, template: str, context: dict, status: int = 200):
+    context = {**model_admin.admin_site.each_context(request), "opts": model_admin.model._meta, **context}
+    return TemplateResponse(request, template, context, status=status)
+
+
+def _audit(request, outcome: ImportOutcome, step: str) -> None:
+    """The preview's audit event with the counts (the import writes its own) and a
+    message when rows were left out."""
+    record(
+        action=AuditAction.IMPORT,
+        actor=request.user,
+        object_type="customers.customer",
+        fields=[step],
+        counts=outcome.counts(),
+    )
+    _warn_left_out(request, outcome)
+
+
+def _warn_left_out(request, outcome: ImportOutcome) -> None:
+    left_out = outcome.left_out_suppressed
+    if left_out:
+        messages.warning(
+            request,
+            ngettext(
+                "%(count)s row was left out: the person was erased at their own wish never "
+                "to be contacted again.",
+                "%(count)s rows were left out: the people were erased at their own wish never "
+                "to be contacted again.",
+                left_out,
+            )
+            % {"count": left_out},
         )
-        if left_out:
-            messages.warning(
-                request,
-                ngettext(
-                    "%(count)s row was left out: the person was erased at their own wish never "
-                    "to be contacted again.",
-                    "%(count)s rows were left out: the people were erased at their own wish never "
-                    "to be contacted again.",
-                    left_out,
-                )
-                % {"count": left_out},
-            )
 
-    def import_action(self, request, **kwargs):
-        response = super().import_action(request, **kwargs)
-        result = (getattr(response, "context_data", None) or {}).get("result")
-        if result is not None:
-            self._audit_and_report(request, result, "preview")
-        return response
 
-    def process_dataset(self, dataset, form, request, **kwargs):
-        result = super().process_dataset(dataset, form, request, **kwargs)
-        self._audit_and_report(request, result, "import")
-        return result
+class CustomerImportMixin(admin.ModelAdmin):
+    """The import pages on the customer admin, with the link on the customer list."""
 
-    def has_import_permission(self, request):
+    def get_urls(self):
+        return [
+            path("import/", self.admin_site.admin_view(self._import), name="customers_customer_import"),
+            path(
+                "process_import/",
+                self.admin_site.admin_view(self._confirm_import),
+                name="customers_customer_process_import",
+            ),
+            *super().get_urls(),
+        ]
+
+    def has_import_permission(self, request) -> bool:
         return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "has_import_permission": self.has_import_permission(request),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def _import(self, request):
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        return import_view(self, request)
+
+    def _confirm_import(self, request):
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        return confirm_import_view(self, request)
 
 
 class BanListForm(forms.Form):

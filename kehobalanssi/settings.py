@@ -252,6 +252,9 @@ LABEL_SHEET = {
 LABEL_FONT = env.str("LABEL_FONT", default="/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 # Imports larger than this are refused before they are read.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+# Where an uploaded import waits (a private subfolder, at most an hour) between its
+# preview and its confirmation; empty: the system's temporary directory.
+IMPORT_UPLOAD_DIR = env.str("IMPORT_UPLOAD_DIR", default="")
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
