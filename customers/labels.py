@@ -25,7 +25,7 @@ from django.db import connections
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from import_export import fields, resources
 
-from .models import DIRECT_MARKETING_PURPOSES, Customer, Order
+from .models import DIRECT_MARKETING_PURPOSES, Customer, CustomerQuerySet, Order
 
 # Addressed direct mail is direct marketing: whoever objected to any of its forms is
 # left out.
@@ -83,7 +83,7 @@ LABEL_FIELDS = (
 INCOMPLETE = Q(street_address="") | Q(postal_code="") | Q(city="")
 
 
-def _filtered(filters: LabelFilters) -> QuerySet:
+def _filtered(filters: LabelFilters) -> CustomerQuerySet:
     qs = Customer.objects.all()
     if filters.postal_code_from:
         qs = qs.filter(postal_code__gte=filters.postal_code_from)
