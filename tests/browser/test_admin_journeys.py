@@ -30,3 +30,44 @@ def test_owner_finds_a_customer_by_phone_in_finnish(page, live_server, admin_log
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("Aino Löydettävä")
     expect(page.locator("h1")).to_contain_text("Valitse muokattava asiakas")
+
+
+def test_owner_imports_a_shop_export_from_the_customer_list(
+    page, live_server, admin_login, owner_account, shots, tmp_path
+):
+    """S8: from the customer list the owner uploads a Shopify export, sees each row in the
+    preview (a known customer updated, a new one added), confirms, and the register holds
+    them once each, with where they came from."""
+    CustomerFactory(first_name="Aino", last_name="Mäkinen", email="aino@example.fi", city="Espoo")
+    export = tmp_path / "customers_export.csv"
+    export.write_text(
+        "First Name,Last Name,Email,Phone,Default Address Address1,Default Address City,"
+        "Default Address Zip,Default Address Country Code,Accepts Email Marketing\n"
+        "Aino,Mäkinen,AINO@example.fi,,Ellintie 4,Helsinki,00100,FI,no\n"
+        "Eero,Uusiasiakas,eero@example.fi,+358401234567,Kauppakatu 1,Tampere,33100,FI,yes\n",
+        encoding="utf-8",
+    )
+    page.set_extra_http_headers({"Accept-Language": "fi"})
+    admin_login(page, owner_account, PASSWORD)
+    page.goto(f"{live_server.url}/admin/customers/customer/")
+    page.get_by_role("link", name="Tuo asiakkaita").click()
+    page.set_input_files("input[type=file]", str(export))
+    page.select_option("select[name=source]", "web_shop")
+    shots(page, "import-form")
+    page.get_by_role("button", name="Esikatsele").click()
+    shots(page, "import-preview")
+    preview = page.locator("#preview-rows tbody tr")
+    expect(preview).to_have_count(2)
+    expect(preview.nth(0)).to_contain_text("päivitetty")
+    expect(preview.nth(1)).to_contain_text("uusi")
+    page.get_by_role("button", name="Vahvista tuonti").click()
+    shots(page, "import-done")
+    expect(page.locator(".messagelist")).to_contain_text("Tuotu: 1 uutta, 1 päivitettyä")
+
+    from customers.models import Customer
+
+    assert Customer.objects.filter(email__iexact="aino@example.fi").count() == 1
+    aino = Customer.objects.get(email__iexact="aino@example.fi")
+    assert aino.city == "Helsinki" and aino.street_address == "Ellintie 4"
+    eero = Customer.objects.get(email="eero@example.fi")
+    assert eero.source == "web_shop" and eero.postal_code == "33100"

@@ -243,7 +243,7 @@ def test_python_csv_of_hostile_values_is_escaped_and_quoted(hostile_register):
     for row in rows:
         assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r", "\n")) for cell in row)
     streets = {row[2] for row in rows}
-    assert "'=HYPERLINK(\"http://x\",\"klik\")" in streets and "two\nlines" in streets
+    assert '\'=HYPERLINK("http://x","klik")' in streets and "two\nlines" in streets
     assert "STRASSE" in {row[4] for row in rows}  # Python's capitals, not the database's
 
 
