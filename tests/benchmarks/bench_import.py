@@ -33,18 +33,10 @@ import time
 from pathlib import Path
 
 if __name__ == "__main__":  # the same set-up as run.py
-    ROOT = Path(__file__).resolve().parents[2]
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kehobalanssi.settings")
-    os.environ.setdefault("DATABASE_URL", "sqlite:////tmp/kehobalanssi-bench.sqlite3")
-    os.environ.setdefault("SECRET_KEY", "benchmark-only-secret-key-not-for-production-use-123")
-    os.environ.setdefault("DJANGO_READ_DOT_ENV", "0")
-    os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
-    os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from tests.benchmarks.environment import setup_django
 
-    import django
-
-    django.setup()
+    setup_django()
 
 import csv  # noqa: E402
 import io  # noqa: E402

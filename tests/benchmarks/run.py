@@ -27,16 +27,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kehobalanssi.settings")
-os.environ.setdefault("DATABASE_URL", "sqlite:////tmp/kehobalanssi-bench.sqlite3")
-os.environ.setdefault("SECRET_KEY", "benchmark-only-secret-key-not-for-production-use-123")
-os.environ.setdefault("DJANGO_READ_DOT_ENV", "0")
-os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
-os.environ.setdefault("ALLOWED_HOSTS", "testserver")
 
-import django  # noqa: E402
+from tests.benchmarks.environment import setup_django  # noqa: E402
 
-django.setup()
+setup_django()
 
 from django.conf import settings  # noqa: E402
 
