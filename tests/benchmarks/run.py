@@ -258,7 +258,7 @@ def bench_admin() -> None:
     figure("admin_list_first_page_queries", queries, "queries")
     surname = Customer.objects.order_by("pk").values_list("last_name", flat=True).first()
     page_ms, sql_ms, queries, bare = page_against_sql(client, f"/admin/customers/customer/?q={surname}")
-    assert bare == 2, bare
+    assert bare in (1, 2), bare  # the SELECT, and its COUNT when the matches fill more than a page
     figure("admin_search_surname", page_ms, "ms")
     figure("admin_search_surname_sql", sql_ms, "ms")
     ratio = page_ms / sql_ms
