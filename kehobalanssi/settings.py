@@ -163,6 +163,12 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "privacy/locked_out.html"
 AXES_DISABLE_ACCESS_LOG = True  # the audit log records logins
+# What a failed login posted is kept with the attempt: the two-factor login's password
+# field is "auth-password", not axes' default "password", and the one-time codes are
+# masked too, so no typed password or code is stored (migration privacy 0008 masked
+# the attempts stored before).
+AXES_PASSWORD_FORM_FIELD = "auth-password"
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "token-otp_token", "backup-otp_token"]
 # Behind reverse proxies the client address is the PROXY_COUNT-th entry from the
 # right of X-Forwarded-For (privacy/client_address.py); 0 = no proxy, header ignored.
 # The same address keys the login lockout and the request form's rate limit.

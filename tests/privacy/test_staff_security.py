@@ -74,6 +74,25 @@ def test_sixth_wrong_password_locks_the_account_out(client, owner):
     assert owner.username not in events and "10.0.0.7" not in events
 
 
+def test_a_failed_login_does_not_store_the_typed_password_or_code(client, owner):
+    """S13: axes keeps what a failed login posted; the two-factor login's password field
+    and the one-time code are masked there, so nobody reading the attempts (the owner in
+    the admin, a database backup) sees a typed password."""
+    from axes.models import AccessAttempt
+
+    client.post(
+        reverse("staff-login"),
+        {
+            "login_view-current_step": "auth",
+            "auth-username": owner.username,
+            "auth-password": "Kesa2026!salis",
+        },
+    )
+    attempt = AccessAttempt.objects.get()
+    assert "Kesa2026!salis" not in attempt.post_data
+    assert "auth-password=********************" in attempt.post_data
+
+
 def test_staff_without_commitment_sees_no_customer_data(client, staff_without_commitment):
     """S13: no customer data before the confidentiality commitment is recorded."""
     customer = CustomerFactory(last_name="Salassapidettävä")
@@ -255,3 +274,24 @@ def test_the_group_migration_leaves_the_app_registry_as_it_found_it():
         for app in apps.get_app_configs()
         if app.label in {"customers", "privacy"}
     )
+
+
+def test_attempts_stored_before_the_fix_lose_their_posted_data(db):
+    """S13: the migration removes the passwords that attempts stored before held."""
+    import importlib
+
+    from axes.models import AccessAttempt
+    from django.apps import apps
+
+    AccessAttempt.objects.create(
+        username="omistaja",
+        ip_address="10.0.0.7",
+        user_agent="x",
+        path_info="/admin/login/",
+        post_data="auth-username=omistaja\nauth-password=Kesa2026!salis",
+        failures_since_start=1,
+    )
+    migration = importlib.import_module("privacy.migrations.0008_mask_stored_login_passwords")
+    migration.remove_posted_data(apps, None)
+    attempt = AccessAttempt.objects.get()
+    assert attempt.post_data == "" and attempt.failures_since_start == 1
