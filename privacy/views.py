@@ -35,10 +35,13 @@ TOKEN_MAX_LENGTH = 64
 
 def private_page(view):
     """Pages behind a requester's secret link: never cached (a shared computer's browser
-    or a proxy) and never indexed by a search engine."""
+    or a proxy), never indexed by a search engine, and never analysed."""
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
+        # No analytics here, consent or not: the page's address carries the token, which
+        # the analytics script would send on as the page location (privacy.context_processors).
+        request.is_private_page = True
         response = view(request, *args, **kwargs)
         response["X-Robots-Tag"] = "noindex, nofollow"
         return response

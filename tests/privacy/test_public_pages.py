@@ -113,6 +113,25 @@ def test_analytics_waits_for_consent_and_can_be_withdrawn(client, settings):
     assert 'id="withdraw-consent"' in notice.text
 
 
+def test_no_analytics_on_the_pages_behind_a_requesters_secret_link(
+    client, settings, django_capture_on_commit_callbacks
+):
+    """S15, S16: the status and confirmation pages carry their token in the address, which
+    the analytics script would send on: with an analytics id set, they load none."""
+    from django.core import mail
+
+    from tests.mailbox import links
+
+    settings.ANALYTICS_ID = "G-TEST123"
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = client.post("/fi/privacy/request/", request_form_data(), follow=True)
+    confirm_url, status_url = links(mail.outbox[0])
+    for page in [sent, client.get(status_url), client.get(confirm_url), client.post(confirm_url)]:
+        assert page.status_code == 200
+        assert "G-TEST123" not in page.text and "consent-banner" not in page.text
+    assert "G-TEST123" in client.get("/fi/privacy/").text  # the other pages still ask
+
+
 def test_security_headers_on_public_pages(client):
     response = client.get("/fi/privacy/request/")
     csp = response.headers["Content-Security-Policy"]
