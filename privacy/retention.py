@@ -10,6 +10,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.utils import timezone
 
@@ -27,6 +28,7 @@ class RetentionOutcome:
     customers_held: int
     unconfirmed_requests_deleted: int
     request_identities_cleared: int
+    expired_sessions_deleted: int
 
     def as_counts(self) -> dict[str, int]:
         return {
@@ -34,6 +36,7 @@ class RetentionOutcome:
             "customers_held": self.customers_held,
             "unconfirmed_requests_deleted": self.unconfirmed_requests_deleted,
             "request_identities_cleared": self.request_identities_cleared,
+            "expired_sessions_deleted": self.expired_sessions_deleted,
         }
 
 
@@ -58,7 +61,8 @@ def apply_retention(*, dry_run: bool = False) -> RetentionOutcome:
     4. delete requests never confirmed within 7 days, with their signatures;
     5. clear who asked (identity fields, signature, released report) from requests
        closed more than REQUEST_IDENTITY_RETENTION_DAYS ago;
-    6. write one audit event with the counts (not on a dry run).
+    6. delete expired staff sessions (Django keeps them until told to);
+    7. write one audit event with the counts (not on a dry run).
     """
     inactive = inactive_customers()
     held = inactive.with_open_invoices()
@@ -69,11 +73,13 @@ def apply_retention(*, dry_run: bool = False) -> RetentionOutcome:
     old_closed = DataRequest.objects.closed().filter(
         closed_at__lt=closed_before, identity_erased_at__isnull=True
     )
+    sessions = Session.objects.filter(expire_date__lt=timezone.now())
     if dry_run:
-        return RetentionOutcome(True, expired.count(), held_count, unconfirmed.count(), old_closed.count())
+        counts = (expired.count(), held_count, unconfirmed.count(), old_closed.count(), sessions.count())
+        return RetentionOutcome(True, *counts)
     anonymised = anonymise_customers(expired, audit=False).customers
     deleted = unconfirmed.delete()[1].get("privacy.DataRequest", 0)
     cleared = old_closed.erase_identities()
-    outcome = RetentionOutcome(False, anonymised, held_count, deleted, cleared)
+    outcome = RetentionOutcome(False, anonymised, held_count, deleted, cleared, sessions.delete()[0])
     record(action=AuditAction.RETENTION_RUN, object_type="customers.customer", counts=outcome.as_counts())
     return outcome

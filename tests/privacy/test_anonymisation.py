@@ -134,3 +134,21 @@ def test_retention_deletes_unconfirmed_requests_and_clears_old_identities(capsys
     closed.refresh_from_db()
     recent.refresh_from_db()
     assert closed.identity_erased_at and closed.first_name == "" and recent.first_name == "Aino"
+
+
+def test_retention_deletes_expired_staff_sessions(client, owner, capsys):
+    """S13, S19: a session that ended (30 idle minutes) is deleted by the daily run; one in
+    use stays. Django itself never deletes them."""
+    from django.contrib.sessions.models import Session
+
+    with time_machine.travel(timezone.now() - datetime.timedelta(hours=2)):
+        client.force_login(owner)
+    ended = Session.objects.get()
+    client.force_login(owner)
+    assert Session.objects.count() == 2
+    call_command("apply_retention", "--dry-run")
+    assert "expired sessions deleted: 1" in capsys.readouterr().out
+    assert Session.objects.count() == 2
+    call_command("apply_retention")
+    assert "expired sessions deleted: 1" in capsys.readouterr().out
+    assert not Session.objects.filter(pk=ended.pk).exists() and Session.objects.count() == 1
