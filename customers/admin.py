@@ -328,6 +328,9 @@ class PeopleInline(admin.TabularInline):
 
 @admin.register(Organisation)
 class OrganisationAdmin(RegisterModelAdmin):
+    # Deleting an organisation would cut the people who represent it loose without a
+    # trace in their history; nothing in the register is deleted with the admin's delete.
+    deletable = False
     list_display = ["name", "business_id", "city", "people_count"]
     search_fields = ["name", "business_id"]
     list_filter = ["city"]

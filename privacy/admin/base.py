@@ -76,6 +76,13 @@ class RegisterModelAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return self.deletable and self._committed(request) and super().has_delete_permission(request, obj)
 
+    def get_actions(self, request):
+        # Rows holding personal data are deleted one at a time, each shown first, never
+        # in bulk (Django's "delete selected" action); erasure has its own action.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
     # -- the audit log ----------------------------------------------------------
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)

@@ -287,3 +287,22 @@ def test_row_checkbox_is_the_html_django_renders(db):
     ours = model_admin.action_checkbox(customer)
     django = django_admin.ModelAdmin.action_checkbox(model_admin, customer)
     assert ours == django
+
+
+def test_organisations_cannot_be_deleted_and_nothing_is_deleted_in_bulk(owner_client, owner):
+    """S2, S11: an organisation stays (its people would lose their link without a trace),
+    and no admin list of personal data offers Django's bulk delete."""
+    from django.contrib.auth import get_user_model
+
+    organisation = OrganisationFactory()
+    CustomerFactory(organisation=organisation)
+    response = owner_client.post(
+        reverse("admin:customers_organisation_delete", args=[organisation.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 403
+    assert Organisation.objects.filter(pk=organisation.pk).exists()
+    get_user_model().objects.create_user("toinen", is_staff=True)
+    for name in ["customers_organisation", "customers_customer", "customers_order", "auth_user"]:
+        page = owner_client.get(reverse(f"admin:{name}_changelist"))
+        assert page.status_code == 200
+        assert 'value="delete_selected"' not in page.text, name
