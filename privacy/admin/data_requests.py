@@ -148,11 +148,12 @@ class DataRequestAdmin(RegisterModelAdmin):
         obj = self.get_object(request, object_id)
         context = {}
         if obj is not None and self.has_view_permission(request, obj):
+            suggestions = self._suggestions(obj)
             context = {
                 "data_request": obj,
                 "timeline": obj.events.select_related("actor"),
                 "linked": obj.customers.all(),
-                "suggestions": self._suggestions(obj),
+                "suggestions": suggestions,
                 "signature_png": base64.b64encode(obj.drawn_signature).decode()
                 if obj.drawn_signature
                 else "",
@@ -160,7 +161,8 @@ class DataRequestAdmin(RegisterModelAdmin):
                 "erasure_plan": fulfilment.plan_erasure(obj) if obj.kind == "erasure" and obj.is_open else [],
                 "notify": request.session.get(f"notify-{obj.pk}", []),
                 "objection_labels": [str(ObjectionPurpose(p).label) for p in obj.objection_purposes],
-                **{f"{name}_form": self._form(name, obj) for name in self.steps},
+                **{f"{name}_form": self._form(name, obj) for name in self.steps if name != "link"},
+                "link_form": LinkCustomersForm(suggestions=suggestions),
             }
         # A step whose form had errors passes its bound form, to be shown with them.
         return super().change_view(request, object_id, form_url, {**context, **(extra_context or {})})
@@ -177,6 +179,7 @@ class DataRequestAdmin(RegisterModelAdmin):
         data_request = get_object_or_404(DataRequest, pk=pk)
         if not self.has_change_permission(request, data_request):
             raise PermissionDenied
+        page = HttpResponseRedirect(reverse("admin:privacy_datarequest_change", args=[pk]))
         form = self._form(name, data_request, request.POST)
         if form.is_valid():
             try:
@@ -184,12 +187,11 @@ class DataRequestAdmin(RegisterModelAdmin):
                     getattr(self, f"{name}_step")(request, data_request, form)
             except data_requests.RequestStateError:
                 messages.error(request, gettext("That step does not fit the request's status."))
-            else:
-                if form.is_valid():  # the step found nothing wrong either
-                    messages.success(request, self.steps[name])
-        if not form.is_valid():
+                return page
+        if form.errors:  # the form's own, or what the step found wrong (it then changed nothing)
             return self._page_with_errors(request, data_request, name, form)
-        return HttpResponseRedirect(reverse("admin:privacy_datarequest_change", args=[pk]))
+        messages.success(request, self.steps[name])
+        return page
 
     def _page_with_errors(self, request, data_request: DataRequest, name: str, form) -> HttpResponse:
         """The request's page again, the step's form showing what to correct (and the
