@@ -333,6 +333,7 @@ class OrganisationAdmin(RegisterModelAdmin):
     deletable = False
     list_display = ["name", "business_id", "city", "people_count"]
     search_fields = ["name", "business_id"]
+    ordering = ["name", "pk"]  # the customer form's autocomplete pages through them in order
     list_filter = ["city"]
     inlines = [PeopleInline]
 

@@ -39,6 +39,18 @@ class RegisterAdminSite(AdminSiteOTPRequired):
     site_title = _("Kehobalanssi customer register")
     index_title = _("Register administration")
 
+    def register(self, model_or_iterable, admin_class=None, **options):
+        # Every list, ours and the libraries', answers a hostile address without a 500.
+        from django.contrib.admin import ModelAdmin
+
+        from .hostile_input import SafeListMixin
+
+        admin_class = admin_class or ModelAdmin
+        if not issubclass(admin_class, SafeListMixin):
+            namespace = {"__module__": admin_class.__module__}
+            admin_class = type(admin_class.__name__, (SafeListMixin, admin_class), namespace)
+        super().register(model_or_iterable, admin_class, **options)
+
     def index(self, request, extra_context=None):
         extra_context = extra_context or {}
         if not has_commitment(request.user):

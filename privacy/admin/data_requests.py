@@ -314,7 +314,7 @@ class DataRequestAdmin(RegisterModelAdmin):
             raise PermissionDenied
         notify = request.session.get(f"notify-{data_request.pk}", [])
         number = request.GET.get("n", "")
-        index = int(number) if number.isdigit() else -1
+        index = int(number) if number.isascii() and number.isdigit() else -1
         if not 0 <= index < len(notify):
             raise Http404
         item = notify[index]
