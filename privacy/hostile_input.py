@@ -8,7 +8,8 @@ item 7). Two causes, each answered once for the whole site:
   hierarchy, a number past the database's integer, a regular expression the database
   cannot compile. Every admin's list (ours and the libraries') uses `SafeChangeList`, which
   treats what the database refuses as filters it cannot apply: Django then shows the list
-  without them, and the staff member is told why.
+  without them, and the staff member is told why. An action posted with row ids that
+  are not ids of the model (`abc`, `²`, a number past the integer) is refused the same way.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from __future__ import annotations
 import datetime
 
 from django.contrib import messages
+from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.utils.translation import gettext
@@ -47,6 +50,7 @@ INVALID_FILTERS_MESSAGE = _(
     "The filters in the address could not be applied (a value out of range or not valid): "
     "the list is shown without them."
 )
+INVALID_SELECTION_MESSAGE = _("The selected rows are not valid: nothing was done.")
 
 
 class SafeChangeList(ChangeList):
@@ -105,3 +109,14 @@ class SafeListMixin:
         except IncorrectLookupParameters:
             messages.warning(request, INVALID_FILTERS_MESSAGE)
             raise
+
+    def response_action(self, request, queryset):
+        pk = self.model._meta.pk  # type: ignore[attr-defined]
+        try:
+            for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
+                pk.run_validators(pk.to_python(value))  # the type, and the database's range
+        except ValidationError:
+            # Django's changelist then shows the list again, with this message.
+            messages.warning(request, INVALID_SELECTION_MESSAGE)
+            return None
+        return super().response_action(request, queryset)  # type: ignore[misc]

@@ -13,6 +13,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import escape
 from django.utils.translation import override
 
+from customers.models import Customer
 from privacy.hostile_input import INVALID_FILTERS_MESSAGE
 from privacy.models import DataRequest
 from tests.factories import (
@@ -116,7 +117,11 @@ def test_no_admin_list_fails_on_a_hostile_address(fuzz_client, some_rows):
         # among them), then all of them at once with each hostile value.
         queries = [{name: HUGE} for name in names]
         queries += [dict.fromkeys(names, value) for value in HOSTILE]
-        queries += [{NUL: "1"}, {f"q{NUL}": "1"}, {"e": "1", "p": "x"}]  # a NUL in a name
+        # Ordering by a column the list does not have, pages before the first and past the last.
+        odd = ("99", "abc", "-1", "1.-2.٣", "99999999")
+        queries += [{name: value} for name in ("o", "p") for value in odd]
+        queries += [{NUL: "1"}, {f"q{NUL}": "1"}]  # a NUL in a name
+        queries += [{"e": "1", **dict.fromkeys(names, HUGE)}]  # filters refused, and the address says so
         for query in queries:
             failures.append(_failure(fuzz_client.get(url, query), url, repr(query)[:60]))
     failures = [failure for failure in failures if failure]
@@ -141,6 +146,21 @@ def test_a_hostile_address_is_answered_with_a_message(fuzz_client, some_rows):
     response = fuzz_client.get(customers, {"email__regex": "("}, follow=True)
     assert response.status_code == 200
     assert message in response.text
+
+    # The address already says the filters were refused (?e=1): a page that says why,
+    # not Django's "something's wrong with your database installation".
+    response = fuzz_client.get(orders, {"e": "1", "ordered_on__year": HUGE})
+    assert response.status_code == 200
+    assert "Osoitteen rajauksia ei voitu käyttää" in response.text
+    assert "database" not in response.text
+
+    # An action on crafted row ids does nothing and says so.
+    response = fuzz_client.post(
+        customers, {"action": "erase_customers", "_selected_action": "²", "index": "0"}, follow=True
+    )
+    assert response.status_code == 200
+    assert "Valitut rivit eivät kelpaa" in response.text
+    assert Customer.objects.count() == 1
 
 
 def test_no_autocomplete_fails_on_a_hostile_term(fuzz_client, some_rows):
@@ -202,5 +222,26 @@ def test_no_staff_page_of_its_own_fails_on_a_hostile_address(fuzz_client, some_r
         for value in HOSTILE:
             for query in [{name: value} for name in names]:
                 failures.append(_failure(fuzz_client.get(url, query), url, repr(query)[:60]))
+    failures = [failure for failure in failures if failure]
+    assert not failures, "\n".join(map(repr, failures))
+
+
+# Row ids an action may be posted with: not a number, not an integer, past the integer.
+SELECTED = [f"1{NUL}", "abc", "²", "1,2", "1e999", "9223372036854775808", "-9223372036854775809", "-1"]
+
+
+def test_no_admin_action_fails_on_hostile_selected_rows(fuzz_client, some_rows):
+    """An action posted with crafted row ids (the checkboxes' values) or action name."""
+    failures = []
+    for model_admin in _registry():
+        url = _url(model_admin, "changelist")
+        names = list(model_admin.get_actions(fuzz_client.get(url).wsgi_request)) or ["none"]
+        posts = [(action, value) for action in names for value in SELECTED]
+        posts += [(f"x{NUL}", "1"), ("no-such-action", "1")]
+        for action, value in posts:
+            data = {"action": action, "_selected_action": value, "index": "0"}
+            failures.append(_failure(fuzz_client.post(url, data), url, action, repr(value)[:20]))
+        data = {"action": names[0], "_selected_action": "1", "index": "99999999999", "select_across": "٣"}
+        failures.append(_failure(fuzz_client.post(url, data), url, "index"))
     failures = [failure for failure in failures if failure]
     assert not failures, "\n".join(map(repr, failures))
