@@ -8,3 +8,6 @@ class PrivacyConfig(AppConfig):
 
     def ready(self) -> None:
         from . import auth_events  # noqa: F401 - connects the authentication receivers
+        from .hostile_input import register_lookups
+
+        register_lookups()

@@ -1,5 +1,5 @@
 """What a staff member can type or craft into an address never ends in a 500 (issue 17,
-item 7). Two causes, each answered once for the whole site:
+item 7). Each cause is answered once, for the whole site:
 
 - A NUL byte: no page takes one, and PostgreSQL rejects any text that holds one, so a
   `%00` in a search, a filter or an autocomplete term failed deep inside the query. The
@@ -10,6 +10,11 @@ item 7). Two causes, each answered once for the whole site:
   treats what the database refuses as filters it cannot apply: Django then shows the list
   without them, and the staff member is told why. An action posted with row ids that
   are not ids of the model (`abc`, `²`, a number past the integer) is refused the same way.
+- A number past the database's integer in an `in` lookup (SQLite cannot even send it),
+  as a form's selected groups or permissions post it: such a number matches no row, as
+  Django already answers for `exact` and the comparisons.
+- An autocomplete field posted with a value that is not an id: Django's widget looked it
+  up to show it again with the form's errors.
 """
 
 from __future__ import annotations
@@ -17,11 +22,13 @@ from __future__ import annotations
 import datetime
 
 from django.contrib import messages
-from django.contrib.admin import helpers
+from django.contrib.admin import AdminSite, helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
+from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, models, transaction
+from django.db.models.lookups import In
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -44,6 +51,53 @@ class RejectNulBytesMiddleware:
                 content_type="text/plain; charset=utf-8",
             )
         return self.get_response(request)
+
+
+class IntegerFieldIn(In):
+    """`in` on an integer column, values beyond the database's range left out: they match
+    no row (Django's IntegerFieldOverflow does the same for `exact`, `gt` and the like)."""
+
+    def process_rhs(self, compiler, connection):
+        if self.rhs_is_direct_value():
+            low, high = connection.ops.integer_field_range(self.lhs.output_field.get_internal_type())
+            self.rhs = [
+                value
+                for value in self.rhs
+                if not isinstance(value, int)
+                or ((low is None or value >= low) and (high is None or value <= high))
+            ]
+        return super().process_rhs(compiler, connection)
+
+
+def register_lookups() -> None:
+    """Called once from the privacy app's ready()."""
+    models.IntegerField.register_lookup(IntegerFieldIn)
+
+
+class _OnlyValidIds:
+    """An autocomplete widget that shows again only the submitted values that are ids."""
+
+    def optgroups(self, name, value, attr=None):
+        remote = self.field.remote_field  # type: ignore[attr-defined]
+        opts = remote.model._meta
+        target = opts.get_field(getattr(remote, "field_name", None) or opts.pk.name)
+
+        def is_id(candidate) -> bool:
+            try:
+                target.run_validators(target.to_python(candidate))
+            except ValidationError:
+                return False
+            return True
+
+        return super().optgroups(name, [v for v in value if is_id(v)], attr)  # type: ignore[misc]
+
+
+class SafeAutocompleteSelect(_OnlyValidIds, AutocompleteSelect):
+    pass
+
+
+class SafeAutocompleteSelectMultiple(_OnlyValidIds, AutocompleteSelectMultiple):
+    pass
 
 
 INVALID_FILTERS_MESSAGE = _(
@@ -94,6 +148,9 @@ class SafeChangeList(ChangeList):
 class SafeListMixin:
     """Mixed into every registered ModelAdmin by the admin site (privacy.staff)."""
 
+    model: type[models.Model]
+    admin_site: AdminSite
+
     def get_changelist(self, request, **kwargs):
         changelist = super().get_changelist(request, **kwargs)  # type: ignore[misc]
         if changelist is ChangeList:
@@ -111,7 +168,7 @@ class SafeListMixin:
             raise
 
     def response_action(self, request, queryset):
-        pk = self.model._meta.pk  # type: ignore[attr-defined]
+        pk = self.model._meta.pk
         try:
             for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
                 pk.run_validators(pk.to_python(value))  # the type, and the database's range
@@ -120,3 +177,18 @@ class SafeListMixin:
             messages.warning(request, INVALID_SELECTION_MESSAGE)
             return None
         return super().response_action(request, queryset)  # type: ignore[misc]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and self._autocompleted(db_field, request):
+            kwargs["widget"] = SafeAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and self._autocompleted(db_field, request):
+            kwargs["widget"] = SafeAutocompleteSelectMultiple(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_manytomany(db_field, request, **kwargs)  # type: ignore[misc]
+
+    def _autocompleted(self, db_field, request) -> bool:
+        return db_field.name in self.get_autocomplete_fields(request)  # type: ignore[attr-defined]
