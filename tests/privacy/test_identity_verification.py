@@ -7,6 +7,7 @@ the customer goes to another address. Everything here is done as staff click it 
 request's admin page."""
 
 import json
+import socket
 
 import pytest
 from django.core import mail
@@ -286,3 +287,26 @@ def test_the_verification_is_recorded_with_method_who_and_when(owner_client, own
     event = AuditEvent.objects.get(action="identity_verified")
     assert event.actor_id == owner.pk and "identity_method" in event.fields
     assert "ajokortti" not in json.dumps([event.fields, event.counts, event.object_id])
+
+
+def test_a_notice_the_mail_server_refuses_is_on_the_timeline(
+    client, owner_client, victim, settings, django_capture_on_commit_callbacks
+):
+    """Nothing lost: with the mail server down the release stands, and staff see on the
+    timeline (and the audit log, by template name only) that the notice did not go."""
+    request, _ = impostor_submits(client, "access", django_capture_on_commit_callbacks)
+    link(owner_client, request, victim)
+    verify_identity_on_page(owner_client, request, "phone_callback", "Soitettu rekisterin numeroon.")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", closed_port, 2
+    with django_capture_on_commit_callbacks(execute=True):
+        assert owner_client.post(url("release", request)).status_code == 302
+    request.refresh_from_db()
+    assert request.status == RequestStatus.COMPLETED and request.report_released_at
+    failed = request.events.filter(action="email_failed")
+    assert failed.count() == 2  # the answer to the requester and the notice
+    fields = sorted(e.fields for e in AuditEvent.objects.filter(action="email_failed"))
+    assert fields == [["report_released_notice"], ["request_answered"]]
