@@ -47,7 +47,7 @@ CUSTOMER_FIELDS = [
     "anonymised_at",
 ]
 ORDER_FIELDS = ["order_number", "ordered_on", "channel", "description", "total", "invoice_status"]
-OBJECTION_FIELDS = ["purpose", "received_at", "channel", "withdrawn_at"]
+OBJECTION_FIELDS = ["purpose", "received_at", "channel", "withdrawn_at", "withdrawal_channel"]
 CONSENT_FIELDS = ["given_at", "channel", "withdrawn_at"]
 DISCLOSURE_FIELDS = ["disclosed_on", "category", "recipient", "data_disclosed"]
 CHANGE_FIELDS = ["changed_at", "source", "fields"]

@@ -47,6 +47,7 @@ class AuditAction(models.TextChoices):
     OTP_ENROLLED = "otp_enrolled", _("Second factor enrolled")
     EMAIL_FAILED = "email_failed", _("E-mail to the requester failed")
     CONFIRMATION_RESENT = "confirmation_resent", _("Confirmation link sent again")
+    OBJECTION_WITHDRAWN = "objection_withdrawn", _("Objection withdrawn")
 
 
 class AuditEvent(models.Model):
