@@ -49,6 +49,7 @@ class AuditAction(models.TextChoices):
     CONFIRMATION_RESENT = "confirmation_resent", _("Confirmation link sent again")
     IDENTITY_VERIFIED = "identity_verified", _("Identity verified")
     RELEASE_NOTICE = "release_notice", _("Release told to the e-mail address on record")
+    OBJECTION_WITHDRAWN = "objection_withdrawn", _("Objection withdrawn")
 
 
 class AuditEvent(models.Model):

@@ -59,7 +59,7 @@ def test_owner_enrols_works_an_access_request_and_the_customer_downloads_it(page
     owner.groups.add(Group.objects.get(name=OWNER_GROUP))
     ConfidentialityCommitment.objects.create(user=owner, signed_on="2026-01-02")
     aino = CustomerFactory(first_name="Aino", last_name="Mäkinen", email="aino@example.fi")
-    OrderFactory(customer=aino, order_number="JOURNEY-1")
+    OrderFactory(customer=aino, order_number="JOURNEY-1", ordered_on="2025-03-14")
     request, token = received_request("access")
 
     page.goto(f"{live_server.url}/admin/")
@@ -106,6 +106,7 @@ def test_owner_enrols_works_an_access_request_and_the_customer_downloads_it(page
         page.get_by_role("link", name="Raportti (PDF)").click()
     text = "".join(p.extract_text() for p in PdfReader(pdf_download.value.path()).pages)
     assert "Tarkastusraportti" in text and "JOURNEY-1" in text
+    assert "14.3.2025" in text  # the order's date, written the Finnish way
     with page.expect_download() as json_download:
         page.get_by_role("link", name=re.compile("JSON")).click()
     data = json.loads(open(json_download.value.path(), encoding="utf-8").read())
