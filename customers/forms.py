@@ -53,3 +53,15 @@ class EraseCustomersForm(forms.Form):
     """The second click of the erase action: the plan was shown, staff confirm it."""
 
     confirm = forms.ChoiceField(choices=[("yes", "yes")], widget=forms.HiddenInput, initial="yes")
+
+
+class AnonymiseOrganisationsForm(forms.Form):
+    """The second click of the anonymise action: the plan was shown; staff say where the
+    instruction came from (S8: the detached people's history records it) and confirm."""
+
+    confirm = forms.ChoiceField(choices=[("yes", "yes")], widget=forms.HiddenInput, initial="yes")
+    source = forms.ChoiceField(
+        label=_("source of this change"),
+        choices=[("", "---------"), *Source.choices],
+        help_text=_("Where the instruction came from, e.g. a notice from the organisation."),
+    )

@@ -194,6 +194,8 @@ class Customer(models.Model):
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
+        # An anonymised organisation has no people: nobody is linked to it again.
+        limit_choices_to={"anonymised_at__isnull": True},
     )
     # Indexed in Meta.indexes: db_index=True would also give each of these a second,
     # LIKE-pattern index on PostgreSQL that no query uses (searches use the trigram
