@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from customers.models import Customer
-from privacy.data_requests import confirm_request, submit_request
+from privacy.data_requests import confirm_request, submit_request, verify_identity
 from privacy.groups import OWNER_GROUP, STAFF_GROUP
 from privacy.models import ConfidentialityCommitment, DataRequest
 from tests.factories import CustomerFactory, OrderFactory
@@ -51,8 +51,8 @@ def login(page, live_server, user) -> None:
 
 def test_owner_enrols_works_an_access_request_and_the_customer_downloads_it(page, live_server, shots):
     """S13, S16: password and a TOTP code (enrolled on first login), the inbox with days
-    left, identity verified, customer linked, report previewed and released; the customer
-    downloads the PDF and the JSON."""
+    left, customer linked (a strong match), report previewed; release refused until the
+    identity is verified, then released; the customer downloads the PDF and the JSON."""
     owner = get_user_model().objects.create_user(
         "omistaja", password=PASSWORD, is_staff=True, is_superuser=True
     )
@@ -82,8 +82,7 @@ def test_owner_enrols_works_an_access_request_and_the_customer_downloads_it(page
     expect(row).to_contain_text(str(request.days_left))
     shots(page, "inbox")
     row.get_by_role("link", name=request.reference).click()
-    page.select_option("select[name=method]", "email_on_file")
-    page.get_by_role("button", name="Kirjaa varmistus").click()
+    expect(page.locator("#content")).to_contain_text("vahva osuma: sama sähköposti")
     page.get_by_label(re.compile("Aino Mäkinen")).check()
     page.get_by_role("button", name="Liitä tähän pyyntöön").click()
     expect(page.locator("#content")).to_contain_text(f"#{aino.pk}")
@@ -91,6 +90,13 @@ def test_owner_enrols_works_an_access_request_and_the_customer_downloads_it(page
         page.get_by_role("link", name="Esikatsele PDF").click()
     assert popup.value.url.endswith("/preview/")
     shots(page, "request-page")
+    page.get_by_role("button", name="Julkaise raportti pyytäjälle").click()  # not yet verified
+    expect(page.locator(".messagelist .error")).to_contain_text("Varmista ensin pyytäjän henkilöllisyys")
+    shots(page, "release-refused")
+    assert DataRequest.objects.get().report_released_at is None
+    page.select_option("select[name=method]", "email_on_file")
+    page.get_by_role("button", name="Kirjaa varmistus").click()
+    expect(page.locator(".messagelist")).to_contain_text("Henkilöllisyyden varmistus on kirjattu.")
     page.get_by_role("button", name="Julkaise raportti pyytäjälle").click()
     assert DataRequest.objects.get().status == "completed"
 
@@ -130,6 +136,7 @@ def test_erasure_is_refused_for_an_open_invoice_then_done_after_payment(page, li
     invoice.save()
     second, _ = received_request("erasure", last_name="Poistettava", signature_name="Aino Poistettava")
     second.customers.add(aino)
+    verify_identity(data_request=second, method="email_on_file", note="", actor=owner)
     page.goto(f"{live_server.url}/admin/privacy/datarequest/{second.pk}/change/")
     page.fill("input[name=confirm_reference]", second.reference)
     page.get_by_role("button", name="Poista ja merkitse valmiiksi").click()
@@ -150,6 +157,7 @@ def test_labels_leave_out_a_customer_who_objected_through_the_web_form(page, liv
         "objection", last_name="Kieltäjä", signature_name="Aino Kieltäjä", objection_purposes=["listing"]
     )
     request.customers.add(objector)
+    verify_identity(data_request=request, method="email_on_file", note="", actor=owner)
     login(page, live_server, owner)
     page.goto(f"{live_server.url}/admin/privacy/datarequest/{request.pk}/change/")
     page.get_by_role("button", name="Kirjaa kiellot ja merkitse valmiiksi").click()
