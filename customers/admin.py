@@ -20,10 +20,16 @@ from django.utils.translation import gettext_lazy as _
 from privacy.admin.base import RegisterModelAdmin
 from privacy.erasure import erase_customer
 from privacy.objection import ObjectionWithdrawnError, record_objection, withdraw_objection
+from privacy.organisation_anonymisation import anonymise_organisations, plan_anonymisation
 from privacy.suppression import honour_suppression
 
 from .changes import record_change
-from .forms import CustomerAdminForm, EraseCustomersForm, WithdrawObjectionForm
+from .forms import (
+    AnonymiseOrganisationsForm,
+    CustomerAdminForm,
+    EraseCustomersForm,
+    WithdrawObjectionForm,
+)
 from .import_admin import CustomerImportMixin, banlist_view
 from .label_views import labels_view
 from .models import (
@@ -373,11 +379,13 @@ class PeopleInline(admin.TabularInline):
 class OrganisationAdmin(RegisterModelAdmin):
     # Deleting an organisation would cut the people who represent it loose without a
     # trace in their history; nothing in the register is deleted with the admin's delete.
+    # It is anonymised instead, with the action below (its people are detached).
     deletable = False
     list_display = ["name", "business_id", "city", "people_count"]
     search_fields = ["name", "business_id"]
     list_filter = ["city"]
     inlines = [PeopleInline]
+    actions = ["anonymise_organisations"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_people=Count("people"))
@@ -385,6 +393,74 @@ class OrganisationAdmin(RegisterModelAdmin):
     @admin.display(description=_("people"), ordering="_people")
     def people_count(self, obj) -> int:
         return obj._people
+
+    def has_change_permission(self, request, obj=None):
+        # An anonymised organisation is shown, not edited: nothing can be typed back.
+        if obj is not None and obj.anonymised_at:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def _tell_anonymisation(self, request, outcome) -> None:
+        if outcome.anonymised:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d organisation anonymised; "
+                    "%(people)d people detached (kept, with their orders).",
+                    "%(count)d organisations anonymised; "
+                    "%(people)d people detached (kept, with their orders).",
+                    outcome.anonymised,
+                )
+                % {"count": outcome.anonymised, "people": outcome.people_detached},
+            )
+        if outcome.already_anonymised:
+            self.message_user(
+                request,
+                ngettext(
+                    "%d organisation was anonymised before: nothing to do.",
+                    "%d organisations were anonymised before: nothing to do.",
+                    outcome.already_anonymised,
+                )
+                % outcome.already_anonymised,
+            )
+        if outcome.blocked:
+            self.message_user(
+                request,
+                ngettext(
+                    "%d organisation not anonymised: its people have an open invoice or debt collection.",
+                    "%d organisations not anonymised: their people have an open invoice or debt collection.",
+                    outcome.blocked,
+                )
+                % outcome.blocked,
+                messages.WARNING,
+            )
+
+    @admin.action(description=_("Anonymise selected organisations"), permissions=["change"])
+    def anonymise_organisations(self, request, queryset):
+        """A confirmation page shows what is blanked and that the people are detached,
+        not deleted, or what blocks it; then anonymise (privacy/organisation_anonymisation.py)."""
+        selected = queryset.order_by("name", "pk")[:ERASE_AT_ONCE]
+        selected = Organisation.objects.filter(pk__in=list(selected.values_list("pk", flat=True)))
+        form = AnonymiseOrganisationsForm(request.POST if "confirm" in request.POST else None)
+        if form.is_valid():
+            outcome = anonymise_organisations(
+                selected, actor=request.user, source=form.cleaned_data["source"]
+            )
+            self._tell_anonymisation(request, outcome)
+            return None
+        plans = plan_anonymisation(selected)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Anonymise organisations"),
+            "opts": self.model._meta,
+            "plans": plans,
+            "to_do": sum(plan.to_do for plan in plans),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "confirm_form": form,
+            "limited": queryset.count() > ERASE_AT_ONCE,
+            "limit": ERASE_AT_ONCE,
+        }
+        return TemplateResponse(request, "admin/customers/organisation/anonymise_confirmation.html", context)
 
 
 @admin.register(Order)

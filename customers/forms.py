@@ -83,3 +83,15 @@ class WithdrawObjectionForm(forms.Form):
         if when > timezone.now():
             raise forms.ValidationError(_("A withdrawal cannot be dated in the future."))
         return when
+
+
+class AnonymiseOrganisationsForm(forms.Form):
+    """The second click of the anonymise action: the plan was shown; staff say where the
+    instruction came from (S8: the detached people's history records it) and confirm."""
+
+    confirm = forms.ChoiceField(choices=[("yes", "yes")], widget=forms.HiddenInput, initial="yes")
+    source = forms.ChoiceField(
+        label=_("source of this change"),
+        choices=[("", "---------"), *Source.choices],
+        help_text=_("Where the instruction came from, e.g. a notice from the organisation."),
+    )

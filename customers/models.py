@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
-from .validators import validate_business_id, validate_finnish_postal_code
+from .validators import validate_business_id, validate_finnish_postal_code, validate_name_characters
 
 
 class Source(models.TextChoices):
@@ -96,6 +96,16 @@ class Organisation(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    anonymised_at = models.DateTimeField(
+        _("anonymised"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "Set when the organisation was anonymised: its name, business ID and address were "
+            "removed and its people detached (they and their orders stay)."
+        ),
+    )
 
     class Meta:
         verbose_name = _("organisation")
@@ -111,6 +121,8 @@ class Organisation(models.Model):
         ]
 
     def __str__(self) -> str:
+        if self.anonymised_at:
+            return _("Anonymised organisation #%(pk)s") % {"pk": self.pk}
         return self.name
 
     def clean(self) -> None:
@@ -173,8 +185,8 @@ class CustomerQuerySet(models.QuerySet):
 class Customer(models.Model):
     """A person in the register (S7 content, S8 source)."""
 
-    first_name = models.CharField(_("first name"), max_length=100)
-    last_name = models.CharField(_("last name"), max_length=100)
+    first_name = models.CharField(_("first name"), max_length=100, validators=[validate_name_characters])
+    last_name = models.CharField(_("last name"), max_length=100, validators=[validate_name_characters])
     organisation = models.ForeignKey(
         Organisation,
         verbose_name=_("organisation represented"),
@@ -182,6 +194,8 @@ class Customer(models.Model):
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
+        # An anonymised organisation has no people: nobody is linked to it again.
+        limit_choices_to={"anonymised_at__isnull": True},
     )
     # Indexed in Meta.indexes: db_index=True would also give each of these a second,
     # LIKE-pattern index on PostgreSQL that no query uses (searches use the trigram

@@ -129,8 +129,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests use a file, not shared-cache memory, so threads lock as in production.
     DATABASES["default"].setdefault("TEST", {})["NAME"] = str(BASE_DIR / "test-db.sqlite3")
 
-# A shared cache (e.g. redis://127.0.0.1:6379/1) keeps rate limits across server processes.
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# The request form's rate limit counts in the cache, which every server process must share
+# (privacy/shared_cache.py): by default the database (a table `migrate` creates), or Redis
+# (e.g. redis://127.0.0.1:6379/1), which falls back to the process's memory while it is down.
+CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://kehobalanssi_cache")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "privacy.shared_cache.RedisCacheOrLocalMemory"
+    # A Redis that hangs must not hold up a page: a second, then the fallback.
+    for _option in ("socket_connect_timeout", "socket_timeout"):
+        CACHES["default"].setdefault("OPTIONS", {}).setdefault(_option, 1)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

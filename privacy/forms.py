@@ -15,6 +15,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer, ObjectionPurpose
+from customers.validators import validate_name_characters
 
 from .models import DataRequest, IdentityMethod, RequestKind
 from .rectification import RECTIFIABLE_FIELDS, field_label
@@ -36,8 +37,12 @@ class DataRequestForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("What do you ask for?"), choices=RequestKind.choices, widget=forms.RadioSelect
     )
-    first_name = forms.CharField(label=_("First name"), max_length=100, validators=[NAME_CHARS])
-    last_name = forms.CharField(label=_("Last name"), max_length=100, validators=[NAME_CHARS])
+    first_name = forms.CharField(
+        label=_("First name"), max_length=100, validators=[NAME_CHARS, validate_name_characters]
+    )
+    last_name = forms.CharField(
+        label=_("Last name"), max_length=100, validators=[NAME_CHARS, validate_name_characters]
+    )
     email = forms.EmailField(
         label=_("E-mail"),
         max_length=254,
@@ -93,6 +98,7 @@ class DataRequestForm(forms.Form):
     signature_name = forms.CharField(
         label=_("Signature: type your full name"),
         max_length=200,
+        validators=[validate_name_characters],
         help_text=_("Typing your name here signs the request electronically."),
     )
     declaration = forms.BooleanField(

@@ -55,6 +55,24 @@ class RegisterAdminSite(AdminSiteOTPRequired):
         return context
 
 
+class StaffLoginView(LoginView):
+    """two_factor's login wizard, which saves no session for a visitor who only opens the
+    page: its GET always starts the wizard afresh (formtools resets the state it keeps in
+    the session), so there is nothing to keep until a password is accepted. Otherwise
+    every anonymous visit, a crawler's included, would write a session row. The CSRF
+    token is a cookie (CSRF_USE_SESSIONS is off), so the form still posts."""
+
+    def get_prefix(self, request, *args, **kwargs):
+        return "login_view"  # two_factor's own: the form's field names stay "login_view-..."
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        if not request.user.is_authenticated:
+            response.render()  # the template reads the wizard's state: render it first
+            request.session.pop(self.storage.prefix, None)
+        return response
+
+
 def staff_login(request: HttpRequest):
     """The admin's login: password, then the second factor; a staff member who has
     no second factor yet is sent to enrol (QR code) before anything else."""
@@ -67,4 +85,4 @@ def staff_login(request: HttpRequest):
             return HttpResponseRedirect(target)
         if not user_has_device(user):
             return HttpResponseRedirect(reverse("two_factor:setup"))
-    return LoginView.as_view()(request)
+    return StaffLoginView.as_view()(request)

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customers', '0005_plain_indexes'),
+        ('customers', '0007_name_characters'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

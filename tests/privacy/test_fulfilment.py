@@ -190,7 +190,7 @@ def test_the_answer_reaches_the_requester_after_their_identity_is_cleared(
         else:
             owner_client.post(url("anonymise", request))
     assert [m.to for m in mail.outbox] == [["aino@example.fi"]]
-    assert mail.outbox[0].body.startswith("Hei Aino,")
+    assert mail.outbox[0].body.startswith("Hei,") and request.reference in mail.outbox[0].subject
     request.refresh_from_db()
     assert request.status == RequestStatus.COMPLETED and request.identity_erased_at
     assert request.email != "aino@example.fi"

@@ -23,6 +23,7 @@ from tests.factories import (
     EmailMarketingConsentFactory,
     MarketingObjectionFactory,
     OrderFactory,
+    verify_identity_on_page,
 )
 
 pytestmark = pytest.mark.django_db
@@ -118,6 +119,7 @@ def test_the_downloaded_report_shows_every_date_and_sum_of_the_preview(
         request = submitted.data_request
         DataRequest.objects.filter(pk=request.pk).update(status=RequestStatus.RECEIVED)
         owner_client.post(url("link", request), {"customers": [str(customer.pk)]})
+        verify_identity_on_page(owner_client, request)
         preview = pdf_text(owner_client.get(url("preview", request)).content)
         preview_json = json.loads(owner_client.get(url("preview", request), {"format": "json"}).content)
         owner_client.post(url("release", request))
