@@ -3,8 +3,12 @@ signed confidentiality commitment before any customer data is shown."""
 
 from __future__ import annotations
 
+import functools
+import re
+
+from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +21,19 @@ NO_COMMITMENT_MESSAGE = _(
     "you signed the confidentiality commitment (privacy notice: only staff who have signed "
     "one may handle the register)."
 )
+
+
+# The one spelling of an object id in an admin address: the id as the database has it.
+CANONICAL_ID = re.compile(r"[1-9][0-9]{0,17}")
+
+
+def is_owner(user) -> bool:
+    """The owner: a member of the Owner group (or the superuser `create_owner` made)."""
+    from .groups import OWNER_GROUP
+
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return user.is_superuser or user.groups.filter(name=OWNER_GROUP).exists()
 
 
 def has_commitment(user) -> bool:
@@ -39,6 +56,19 @@ class RegisterAdminSite(AdminSiteOTPRequired):
     site_title = _("Kehobalanssi customer register")
     index_title = _("Register administration")
 
+    def admin_view(self, view, cacheable=False):
+        """Every admin page, with an object's id in its address only in the canonical
+        form: Django would also open customer 3 at `+3`, ` 3` or `03`, and customer 30
+        at `3_0` (int() reads all of them), so one page would have many addresses."""
+
+        @functools.wraps(view)
+        def canonical_ids_only(request, *args, **kwargs):
+            if not _canonical_object_id(request, kwargs):
+                raise Http404
+            return view(request, *args, **kwargs)
+
+        return super().admin_view(canonical_ids_only, cacheable)
+
     def index(self, request, extra_context=None):
         extra_context = extra_context or {}
         if not has_commitment(request.user):
@@ -53,6 +83,15 @@ class RegisterAdminSite(AdminSiteOTPRequired):
         context = super().each_context(request)
         context["has_commitment"] = has_commitment(request.user)
         return context
+
+
+def _canonical_object_id(request: HttpRequest, kwargs: dict) -> bool:
+    if "object_id" in kwargs:  # a model admin's own pages: the id as typed, unquoted
+        return bool(CANONICAL_ID.fullmatch(kwargs["object_id"]))
+    if "pk" in kwargs:  # our own object pages (`<int:pk>/...`): int() has read "03" as 3
+        segments = request.path_info.removeprefix(f"/{settings.ADMIN_URL}").split("/")
+        return len(segments) > 2 and bool(CANONICAL_ID.fullmatch(segments[2]))
+    return True
 
 
 def staff_login(request: HttpRequest):
