@@ -4,11 +4,13 @@ from django.contrib import admin
 from django.urls import include, path
 from two_factor.urls import urlpatterns as two_factor_urls
 
-from privacy.staff import staff_login
+from privacy.staff import StaffSetupView, staff_login
 
 urlpatterns = [
     # Staff log in with password and a second factor (privacy notice S13).
     path(f"{settings.ADMIN_URL}login/", staff_login, name="staff-login"),
+    # The first second factor needs the owner's one-time enrolment code, not only the password.
+    path(f"{settings.ADMIN_URL}account/two_factor/setup/", StaffSetupView.as_view(), name="staff-setup"),
     path(settings.ADMIN_URL, include(two_factor_urls)),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

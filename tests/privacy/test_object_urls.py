@@ -45,7 +45,7 @@ def test_every_object_page_is_a_404_for_any_other_spelling_of_the_id(owner_clien
     assert customer_3.pk == 3 and customer_30.pk == 30
     before = record(action=AuditAction.LOGIN).pk  # a marker: nothing may follow it
     checked = 0
-    for label, route in object_urls():
+    for _label, route in object_urls():
         for form in ODD_FORMS:
             url = route.format(id=form.format(n=3))
             response = owner_client.get(url)
