@@ -330,7 +330,11 @@ class EnrolmentCodeForm(forms.Form):
     code = forms.CharField(
         label=_("Enrolment code"),
         max_length=40,
-        help_text=_("The one-time code the owner gave you, e.g. ABCD-EFGH-JKLM."),
+        help_text=_(
+            "The one-time code the owner gave you, e.g. ABCD-EFGH-JKLM. Without it no "
+            "authenticator can be linked to your account, so nobody who learns your "
+            "password can do it first."
+        ),
         widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}),
     )
 

@@ -31,5 +31,5 @@ class Command(BaseCommand):
         if user_has_device(user, confirmed=True):
             self.stdout.write(
                 "The account has a second factor already: the code works only after the "
-                "owner deletes its devices in the admin (Second factors)."
+                "owner deletes its TOTP devices in the admin."
             )
