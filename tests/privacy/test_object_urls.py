@@ -11,7 +11,7 @@ from django.contrib import admin
 
 from privacy.audit import record
 from privacy.models import AuditAction, AuditEvent
-from tests.factories import CustomerFactory, DataRequestFactory
+from tests.factories import CustomerFactory, DataRequestFactory, DisclosureFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -93,3 +93,24 @@ def test_the_canonical_address_of_a_missing_object_stays_djangos_answer(owner_cl
     response = owner_client.get("/admin/customers/customer/999999/change/")
     assert response.status_code == 302
     assert not AuditEvent.objects.filter(action="view").exists()
+
+
+def test_the_documents_of_a_request_are_audited_views(owner_client, owner):
+    """The letters and certificates name the person like the request's page does."""
+    refused = DataRequestFactory(kind="rectification", rectification_what="Syntymäaika")
+    base = f"/admin/privacy/datarequest/{refused.pk}/"
+    owner_client.post(base + "refuse/", {"reason": "Tieto on oikein."})
+    assert owner_client.get(base + "certificate/").status_code == 200
+    assert AuditEvent.objects.filter(
+        action="view", object_id=str(refused.pk), fields=["refusal_certificate"], actor_id=owner.pk
+    ).exists()
+
+    customer = CustomerFactory(first_name="Aino", last_name="Mäkinen", email="aino@example.fi")
+    DisclosureFactory(customer=customer, recipient="Perintä Oy")
+    rectification = DataRequestFactory(kind="rectification", rectification_what="Sukunimi")
+    base = f"/admin/privacy/datarequest/{rectification.pk}/"
+    owner_client.post(base + "link/", {"customers": [str(customer.pk)]})
+    owner_client.post(base + "rectify/", {"customer": str(customer.pk), "last_name": "Mäkelä"})
+    assert owner_client.get(base + "letter/?n=1").status_code == 200
+    letters = AuditEvent.objects.filter(action="view", fields=["notification_letter"])
+    assert list(letters.values_list("object_type", "object_id")) == [("customers.customer", str(customer.pk))]
