@@ -15,10 +15,10 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
-from django_otp import user_has_device
+from django_otp import devices_for_user, user_has_device
 from two_factor.admin import AdminSiteOTPRequired
 from two_factor.forms import MethodForm
-from two_factor.views import LoginView, SetupView
+from two_factor.views import BackupTokensView, DisableView, LoginView, SetupView
 
 from .forms import EnrolmentCodeForm
 
@@ -168,4 +168,34 @@ class StaffSetupView(SetupView):
             object_id=user.pk,
             fields=["enrolment_code"],
         )
+        return response
+
+
+class StaffDisableView(DisableView):
+    """Switching one's own second factor off deletes its devices: audited, and a new
+    device then needs an enrolment code from the owner like the first one."""
+
+    @transaction.atomic
+    def form_valid(self, form):
+        from .audit import record
+        from .models import AuditAction
+
+        user = self.request.user
+        devices = [(device._meta.label_lower, device.pk) for device in devices_for_user(user)]
+        response = super().form_valid(form)
+        for label, pk in devices:
+            record(action=AuditAction.DELETE, actor=user, object_type=label, object_id=pk)
+        return response
+
+
+class StaffBackupTokensView(BackupTokensView):
+    """New backup codes replace the old ones: audited (the device, never a code)."""
+
+    @transaction.atomic
+    def form_valid(self, form):
+        from .audit import record
+        from .models import AuditAction
+
+        response = super().form_valid(form)
+        record(action=AuditAction.CHANGE, actor=self.request.user, obj=self.get_device(), fields=["tokens"])
         return response

@@ -164,3 +164,27 @@ def test_the_owner_made_by_make_run_enrols_with_the_printed_code(capsys):
     client = logged_in(get_user_model().objects.get(username="owner"), password)
     assert enrol(client, code).status_code == 302
     assert client.get(reverse("admin:customers_customer_changelist")).status_code == 200
+
+
+def test_switching_ones_second_factor_off_is_audited_and_needs_a_new_code(staff_client, staff_member):
+    device = staff_member.totpdevice_set.get()
+    response = staff_client.post(reverse("two_factor:disable"), {"understand": "on"})
+    assert response.status_code == 302
+    assert not staff_member.totpdevice_set.exists()
+    event = AuditEvent.objects.get(action="delete", object_type="otp_totp.totpdevice")
+    assert event.object_id == str(device.pk) and event.actor_id == staff_member.pk
+    # The password alone does not enrol a new one.
+    assert enrol(logged_in(staff_member), "ABCD-EFGH-JKLM").status_code == 200
+    assert not staff_member.totpdevice_set.exists()
+
+
+def test_new_backup_codes_are_audited_without_the_codes(staff_client, staff_member):
+    response = staff_client.post(reverse("two_factor:backup_tokens"))
+    assert response.status_code == 302
+    device = staff_member.staticdevice_set.get()
+    tokens = list(device.token_set.values_list("token", flat=True))
+    assert len(tokens) == 10
+    event = AuditEvent.objects.get(action="change", object_type="otp_static.staticdevice")
+    assert event.object_id == str(device.pk) and event.fields == ["tokens"]
+    dump = json.dumps(list(AuditEvent.objects.values()), default=str)
+    assert not any(token in dump for token in tokens)

@@ -171,3 +171,31 @@ def test_an_owner_without_a_commitment_cannot_change_the_controller_details(cont
     assert client.post(change, controller_form("attacker@example.com")).status_code == 403
     controller.refresh_from_db()
     assert controller.email == "info@kehobalanssi.fi"
+
+
+def test_putting_a_staff_member_in_the_owner_group_is_audited(owner_client, owner, staff_member):
+    from privacy.groups import OWNER_GROUP
+
+    owner_group = Group.objects.get(name=OWNER_GROUP)
+    form = {
+        "username": staff_member.username,
+        "first_name": "",
+        "last_name": "",
+        "email": "",
+        "is_active": "on",
+        "is_staff": "on",
+        "groups": [owner_group.pk],
+        "date_joined_0": "2026-01-02",
+        "date_joined_1": "08:00:00",
+        "confidentiality_commitment-TOTAL_FORMS": "1",
+        "confidentiality_commitment-INITIAL_FORMS": "1",
+        "confidentiality_commitment-0-id": staff_member.confidentiality_commitment.pk,
+        "confidentiality_commitment-0-user": staff_member.pk,
+        "confidentiality_commitment-0-signed_on": "2026-01-02",
+    }
+    response = owner_client.post(reverse("admin:auth_user_change", args=[staff_member.pk]), form)
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    assert list(staff_member.groups.values_list("name", flat=True)) == [OWNER_GROUP]
+    event = AuditEvent.objects.get(action="change", object_type="auth.user")
+    assert event.object_id == str(staff_member.pk) and event.actor_id == owner.pk
+    assert "groups" in event.fields
