@@ -15,7 +15,7 @@ from tests.factories import CustomerFactory, DataRequestFactory, DisclosureFacto
 
 pytestmark = pytest.mark.django_db
 
-ID_PLACEHOLDER = re.compile(r"<(?:path:object_id|int:pk)>")
+ID_PLACEHOLDER = re.compile(r"<(?:path:object_id|int:pk|id)>")
 # What int() and the URL converters accept besides the canonical id.
 ODD_FORMS = ["+{n}", "%20{n}", "{n}%20", "{n}_0", "0{n}", "{n}%0A", "%D9%A3", "{n}.0", "-{n}"]
 
@@ -38,6 +38,7 @@ def test_the_walk_covers_every_object_page_of_the_register():
     routes = {route for _label, route in object_urls()}
     assert "/admin/privacy/datarequest/{id}/preview/" in routes
     assert "/admin/customers/customer/{id}/history/" in routes
+    assert "/admin/auth/user/{id}/password/" in routes
 
 
 def test_every_object_page_is_a_404_for_any_other_spelling_of_the_id(owner_client):
