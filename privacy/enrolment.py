@@ -12,7 +12,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
@@ -64,9 +64,7 @@ def issue_enrolment_code(*, user, issued_by=None) -> IssuedCode:
 
 def code_is_valid(*, user, code: str) -> bool:
     typed = normalise(code)
-    return bool(typed) and any(
-        check_password(typed, row.code_hash) for row in EnrolmentCode.objects.usable().filter(user=user)
-    )
+    return any(row.matches(typed) for row in EnrolmentCode.objects.usable().filter(user=user))
 
 
 @transaction.atomic
@@ -75,7 +73,7 @@ def redeem_enrolment_code(*, user, code: str) -> bool:
     wrong, used or expired meanwhile). Locks the rows: a code enrols one device."""
     typed = normalise(code)
     for row in EnrolmentCode.objects.usable().filter(user=user).select_for_update():
-        if typed and check_password(typed, row.code_hash):
+        if row.matches(typed):
             row.used_at = timezone.now()
             row.save(update_fields=["used_at"])
             return True

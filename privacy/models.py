@@ -197,6 +197,12 @@ class EnrolmentCode(models.Model):
         issued = self.issued_at.isoformat(timespec="minutes")
         return str(_("Enrolment code issued %(time)s") % {"time": issued})
 
+    def matches(self, typed: str) -> bool:
+        """Whether `typed` (normalised: no dashes or spaces, upper case) is this code."""
+        from django.contrib.auth.hashers import check_password
+
+        return bool(typed) and check_password(typed, self.code_hash)
+
 
 class ControllerDetails(models.Model):
     """The controller and the contact person named in the privacy notice (S1).
