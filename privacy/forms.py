@@ -356,3 +356,36 @@ class RectifyForm(forms.Form):
 
     def changes(self) -> dict[str, str]:
         return {n: self.cleaned_data[n] for n in RECTIFIABLE_FIELDS if self.cleaned_data[n].strip()}
+
+
+class EnrolmentCodeForm(forms.Form):
+    """The setup wizard's step before the QR code: the one-time code the owner issued
+    (privacy notice S13: the password alone does not enrol a second factor)."""
+
+    code = forms.CharField(
+        label=_("Enrolment code"),
+        max_length=40,
+        help_text=_(
+            "The one-time code the owner gave you, e.g. ABCD-EFGH-JKLM. Without it no "
+            "authenticator can be linked to your account, so nobody who learns your "
+            "password can do it first."
+        ),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}),
+    )
+
+    def __init__(self, user, **kwargs):
+        super().__init__(**kwargs)
+        self.user = user
+
+    def clean_code(self) -> str:
+        from .enrolment import code_is_valid
+
+        code = self.cleaned_data["code"]
+        if not code_is_valid(user=self.user, code=code):
+            raise forms.ValidationError(
+                _(
+                    "This enrolment code does not work: it is mistyped, used already or "
+                    "expired (a code lasts 72 hours). Ask the owner for a new one."
+                )
+            )
+        return code

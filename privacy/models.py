@@ -50,6 +50,8 @@ class AuditAction(models.TextChoices):
     IDENTITY_VERIFIED = "identity_verified", _("Identity verified")
     RELEASE_NOTICE = "release_notice", _("Release told to the e-mail address on record")
     OBJECTION_WITHDRAWN = "objection_withdrawn", _("Objection withdrawn")
+    PASSWORD_SET = "password_set", _("Password set")
+    ENROLMENT_CODE_ISSUED = "enrolment_code_issued", _("Second-factor enrolment code issued")
 
 
 class AuditEvent(models.Model):
@@ -154,6 +156,55 @@ class ConfidentialityCommitment(models.Model):
 
         if self.signed_on and self.signed_on > timezone.localdate():
             raise ValidationError({"signed_on": _("A commitment cannot be signed in the future.")})
+
+
+class EnrolmentCodeQuerySet(models.QuerySet):
+    def usable(self) -> EnrolmentCodeQuerySet:
+        return self.filter(used_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class EnrolmentCode(models.Model):
+    """A one-time code the owner hands a staff member for enrolling their first second
+    factor (privacy notice S13): whoever learns a new account's password cannot enrol
+    a device of their own with it. Stored as a hash only; shown once, when issued."""
+
+    user = models.ForeignKey(
+        "auth.User",
+        verbose_name=_("staff member"),
+        related_name="enrolment_codes",
+        on_delete=models.CASCADE,
+    )
+    code_hash = models.CharField(
+        _("code hash"), max_length=128, help_text=_("A hash of the code; the code itself is not stored.")
+    )
+    issued_by = models.ForeignKey(
+        "auth.User",
+        verbose_name=_("issued by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Empty when issued from the command line."),
+    )
+    issued_at = models.DateTimeField(_("issued"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
+
+    objects = EnrolmentCodeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("enrolment code")
+        verbose_name_plural = _("enrolment codes")
+
+    def __str__(self) -> str:
+        issued = self.issued_at.isoformat(timespec="minutes")
+        return str(_("Enrolment code issued %(time)s") % {"time": issued})
+
+    def matches(self, typed: str) -> bool:
+        """Whether `typed` (normalised: no dashes or spaces, upper case) is this code."""
+        from django.contrib.auth.hashers import check_password
+
+        return bool(typed) and check_password(typed, self.code_hash)
 
 
 class ControllerDetails(models.Model):

@@ -323,6 +323,7 @@ class DataRequestAdmin(RegisterModelAdmin):
             raise Http404
         item = notify[index]
         customer = get_object_or_404(Customer, pk=item["customer"])
+        record(action=AuditAction.VIEW, actor=request.user, obj=customer, fields=["notification_letter"])
         pdf = notification_letter_pdf(
             recipient=Recipient(item["kind"], item["name"], item["category"]),
             customer=customer,
@@ -337,6 +338,7 @@ class DataRequestAdmin(RegisterModelAdmin):
         data_request = get_object_or_404(DataRequest, pk=pk, kind="rectification", status="refused")
         if not self.has_view_permission(request, data_request):
             raise PermissionDenied
+        record(action=AuditAction.VIEW, actor=request.user, obj=data_request, fields=["refusal_certificate"])
         requested = "\n".join(
             [
                 data_request.rectification_what,

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('privacy', '0008_mask_stored_login_passwords'),
+        ('privacy', '0009_enrolment_codes'),
     ]
 
     operations = [

@@ -16,6 +16,7 @@ from pypdf import PdfReader
 
 from customers.models import Customer
 from privacy.data_requests import confirm_request, submit_request, verify_identity
+from privacy.enrolment import issue_enrolment_code
 from privacy.groups import OWNER_GROUP, STAFF_GROUP
 from privacy.models import ConfidentialityCommitment, DataRequest
 from tests.factories import CustomerFactory, OrderFactory
@@ -58,6 +59,7 @@ def test_owner_enrols_works_an_access_request_and_the_customer_downloads_it(page
     )
     owner.groups.add(Group.objects.get(name=OWNER_GROUP))
     ConfidentialityCommitment.objects.create(user=owner, signed_on="2026-01-02")
+    code = issue_enrolment_code(user=owner).code
     aino = CustomerFactory(first_name="Aino", last_name="Mäkinen", email="aino@example.fi")
     OrderFactory(customer=aino, order_number="JOURNEY-1", ordered_on="2025-03-14")
     request, token = received_request("access")
@@ -67,6 +69,9 @@ def test_owner_enrols_works_an_access_request_and_the_customer_downloads_it(page
     page.fill("#id_auth-password", PASSWORD)
     page.get_by_role("button", name=NEXT).click()
     shots(page, "enrol-welcome")
+    page.get_by_role("button", name=NEXT).click()
+    page.fill("#id_code-code", code)  # the owner's one-time enrolment code (create_owner's)
+    shots(page, "enrol-code")
     while page.locator("#id_generator-token").count() == 0:  # the wizard's intro steps
         page.get_by_role("button", name=NEXT).click()
     secret = re.search(r"[A-Z2-7]{16,}", page.locator("main, #content").first.inner_text()).group(0)
