@@ -289,6 +289,32 @@ def _looks_like_xml(start: bytes) -> bool:
     return start.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
 
 
+def xlsx_text(content: bytes) -> str:
+    """Every run of text in an XLSX file's XML parts (each sheet's cells, the shared
+    strings, comments), tab-separated, once the file has passed check_xlsx: what a
+    search for a person's data looks through."""
+    check_xlsx(content)
+    texts: list[str] = []
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        for member in archive.infolist():
+            with archive.open(member) as part:
+                chunk = part.read(CHUNK)
+                if member.is_dir() or not _looks_like_xml(chunk):
+                    continue
+                parser = expat.ParserCreate()
+                parser.buffer_text = True
+                parser.CharacterDataHandler = texts.append
+                parser.EndElementHandler = lambda name: texts.append("\t")
+                try:
+                    while chunk:
+                        parser.Parse(chunk, False)
+                        chunk = part.read(CHUNK)
+                    parser.Parse(b"", True)
+                except expat.ExpatError as error:
+                    raise Unreadable() from error
+    return "".join(texts)
+
+
 def xlsx_rows(content: bytes) -> list[tuple]:
     """The first sheet's rows (the header first) as values, once the file has passed
     check_xlsx: openpyxl reads at most the rows and columns that hold a value.

@@ -11,7 +11,6 @@ kb-imports). `find_personal_data` searches the files that are waiting.
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import secrets
@@ -20,6 +19,8 @@ import time
 from pathlib import Path
 
 from django.conf import settings
+
+from .import_limits import FileCheckError, xlsx_text
 
 KEPT_FOR_SECONDS = 60 * 60
 TOKEN = re.compile(r"^[0-9a-f]{32}$")
@@ -100,20 +101,10 @@ def uploads_mentioning(text: str) -> int:
 
 
 def _text_of(content: bytes) -> str:
-    """A kept file's cells as text. It passed the import's limits before it was kept."""
-    if not content.startswith(XLSX_MAGIC):
-        return content.decode("utf-8", errors="replace")
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception:  # noqa: BLE001 - not a workbook after all: search its bytes
-        return content.decode("utf-8", errors="replace")
-    try:
-        return "\n".join(
-            "\t".join("" if value is None else str(value) for value in row)
-            for sheet in book.worksheets
-            for row in sheet.iter_rows(values_only=True)
-        )
-    finally:
-        book.close()
+    """A kept file's text. It passed the import's limits before it was kept."""
+    if content.startswith(XLSX_MAGIC):
+        try:
+            return xlsx_text(content)
+        except FileCheckError:  # not a workbook after all: search its bytes
+            pass
+    return content.decode("utf-8", errors="replace")

@@ -43,7 +43,8 @@ class RequestBodyLimitMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         length = declared_length(request)
-        if length > settings.REQUEST_BODY_MAX_BYTES and length > body_limit(request):
-            context = {"limit_kb": body_limit(request) // 1024}
+        # The user is looked up only for a body over the public limit.
+        if length > settings.REQUEST_BODY_MAX_BYTES and length > (limit := body_limit(request)):
+            context = {"limit_kb": limit // 1024}
             return render(request, "privacy/request_too_large.html", context, status=413)
         return self.get_response(request)

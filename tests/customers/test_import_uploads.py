@@ -136,13 +136,25 @@ def xlsx(*rows) -> bytes:
     return buffer.getvalue()
 
 
+def two_sheets() -> bytes:
+    """The import reads the first sheet; a note about the person is on the second."""
+    book = Workbook()
+    book.active.append(["first_name", "last_name"])
+    book.active.append(["Aino", "Ensimmäinen"])
+    book.create_sheet("Muistiinpanot").append(["Soita Esikatselijalle"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
 @pytest.mark.parametrize(
     ("name", "content"),
     [
         ("asiakkaat.csv", CSV),
         ("asiakkaat.xlsx", xlsx(["first_name", "last_name"], ["Odotus", "Esikatselija"])),
+        ("asiakkaat.xlsx", two_sheets()),
     ],
-    ids=["csv", "xlsx"],
+    ids=["csv", "xlsx", "xlsx-second-sheet"],
 )
 def test_find_personal_data_looks_in_the_waiting_files(owner_client, upload_dir, capsys, name, content):
     """S16, S19: a person's data in an unconfirmed import is found like any other copy,

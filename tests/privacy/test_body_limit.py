@@ -92,3 +92,14 @@ def test_form_fields_over_djangos_memory_limit_get_a_400_not_a_500(owner_client)
     files) is capped at the public limit, in the admin too."""
     response = owner_client.post(reverse("admin:customers_customer_add"), {"first_name": "x" * 600 * KB})
     assert response.status_code == 400 and not Customer.objects.exists()
+
+
+def test_the_reference_proxy_configuration_limits_bodies_as_the_app_does(settings):
+    """README, Production: the nginx block cuts a body off at the app's own limits."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    sizes = re.findall(r"client_max_body_size (\d+)([km]);", readme)
+    in_bytes = [int(number) * {"k": KB, "m": KB * KB}[unit] for number, unit in sizes]
+    assert in_bytes == [settings.REQUEST_BODY_MAX_BYTES, settings.IMPORT_MAX_BYTES + KB * KB]
