@@ -93,6 +93,7 @@ BATCH = 1000  # rows per bulk INSERT/UPDATE and per IN (...) list when looking u
 # table instead, and each row costs twice as much (EXPLAIN ANALYZE, 100,000 customers).
 UPDATE_BATCH = 400
 XLSX_MAGIC = b"PK\x03\x04"  # an XLSX file is a zip archive
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97-2003 (.xls), or an XLSX with a password
 CUSTOMER_FIELDS = frozenset(f.name for f in Customer._meta.concrete_fields)
 # Whether a row's fields are under a uniqueness rule (none today: a row never sets the
 # primary key); when none is, full_clean() is spared looking for one per row.
@@ -260,6 +261,13 @@ def read_table(content: bytes) -> tuple[list[str], Iterator]:
     against the limits on rows, columns and cells while they are read
     (customers/import_limits.py)."""
     try:
+        if content.startswith(OLE_MAGIC):
+            raise ImportFileError(
+                _(
+                    "This is an old Excel file (.xls) or one protected by a password. "
+                    "Save it in Excel as an XLSX workbook without a password and try again."
+                )
+            )
         if content.startswith(XLSX_MAGIC):
             rows: Iterator = iter(xlsx_rows(content))
         else:

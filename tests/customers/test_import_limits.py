@@ -260,6 +260,12 @@ def test_the_upload_field_offers_only_the_formats_read(owner_client):
     assert 'accept=".csv,.xlsx"' in owner_client.get(IMPORT).text
 
 
+def test_an_old_or_password_protected_excel_file_gets_a_message(owner_client):
+    """Both are OLE compound files, whatever they are named."""
+    content = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 1024
+    refused(preview(owner_client, content), "Save it in Excel as an XLSX workbook without a password")
+
+
 def test_an_html_page_saved_as_csv_gets_a_message(owner_client):
     content = b"<html><body><table><tr><td>first_name</td></tr></table></body></html>"
     refused(preview(owner_client, content, name="asiakkaat.csv"), "Missing columns")
