@@ -9,6 +9,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Lower
+from django.http import Http404
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -17,10 +19,17 @@ from django.utils.translation import gettext_lazy as _
 
 from privacy.admin.base import RegisterModelAdmin
 from privacy.erasure import erase_customer
+from privacy.objection import ObjectionWithdrawnError, record_objection, withdraw_objection
+from privacy.organisation_anonymisation import anonymise_organisations, plan_anonymisation
 from privacy.suppression import honour_suppression
 
 from .changes import record_change
-from .forms import CustomerAdminForm, EraseCustomersForm
+from .forms import (
+    AnonymiseOrganisationsForm,
+    CustomerAdminForm,
+    EraseCustomersForm,
+    WithdrawObjectionForm,
+)
 from .import_admin import CustomerImportMixin, banlist_view
 from .label_views import labels_view
 from .models import (
@@ -94,12 +103,43 @@ class OrderInline(admin.TabularInline):
     can_delete = False
 
 
+@admin.display(description=_("withdraw"))
+def objection_withdraw_link(objection: MarketingObjection) -> str:
+    if objection.pk is None or not objection.in_force:
+        return "–"
+    url = reverse("admin:customers_marketingobjection_withdraw", args=[objection.pk])
+    return format_html('<a href="{}">{}</a>', url, gettext("Withdraw"))
+
+
 class MarketingObjectionInline(admin.TabularInline):
+    """The customer's objection history, read-only (S17): a recorded objection is never
+    edited. New ones are added in empty rows; one in force is withdrawn by its link."""
+
     model = MarketingObjection
     extra = 0
-    fields = ["purpose", "received_at", "channel", "recorded_by", "withdrawn_at"]
-    readonly_fields = ["recorded_by"]
+    fields = [
+        "purpose",
+        "received_at",
+        "channel",
+        "recorded_by",
+        "withdrawn_at",
+        "withdrawal_channel",
+        "withdrawn_by",
+        "withdraw",
+    ]
+    readonly_fields = ["recorded_by", *MarketingObjection.WITHDRAWAL_FIELDS, "withdraw"]
     can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("recorded_by", "withdrawn_by")
+
+    def has_change_permission(self, request, obj=None):
+        # Recorded rows are shown read-only, and Django ignores any data posted for them.
+        return False
+
+    @admin.display(description=_("withdraw"))
+    def withdraw(self, objection: MarketingObjection) -> str:
+        return objection_withdraw_link(objection)
 
 
 class EmailMarketingConsentInline(admin.TabularInline):
@@ -312,6 +352,15 @@ class CustomerAdmin(CustomerImportMixin, RegisterModelAdmin):
                 customer=obj, fields=fields, source=form.cleaned_data["change_source"], actor=request.user
             )
 
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not MarketingObjection:
+            return super().save_formset(request, form, formset, change)
+        # Only the new rows: the recorded ones are read-only and never saved again.
+        for objection in formset.save(commit=False):
+            if objection.pk is None:
+                record_objection(objection=objection, actor=request.user)
+        return None
+
 
 class PeopleInline(admin.TabularInline):
     model = Customer
@@ -330,12 +379,14 @@ class PeopleInline(admin.TabularInline):
 class OrganisationAdmin(RegisterModelAdmin):
     # Deleting an organisation would cut the people who represent it loose without a
     # trace in their history; nothing in the register is deleted with the admin's delete.
+    # It is anonymised instead, with the action below (its people are detached).
     deletable = False
     list_display = ["name", "business_id", "city", "people_count"]
     search_fields = ["name", "business_id"]
     ordering = ["name", "pk"]  # the customer form's autocomplete pages through them in order
     list_filter = ["city"]
     inlines = [PeopleInline]
+    actions = ["anonymise_organisations"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_people=Count("people"))
@@ -343,6 +394,74 @@ class OrganisationAdmin(RegisterModelAdmin):
     @admin.display(description=_("people"), ordering="_people")
     def people_count(self, obj) -> int:
         return obj._people
+
+    def has_change_permission(self, request, obj=None):
+        # An anonymised organisation is shown, not edited: nothing can be typed back.
+        if obj is not None and obj.anonymised_at:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def _tell_anonymisation(self, request, outcome) -> None:
+        if outcome.anonymised:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d organisation anonymised; "
+                    "%(people)d people detached (kept, with their orders).",
+                    "%(count)d organisations anonymised; "
+                    "%(people)d people detached (kept, with their orders).",
+                    outcome.anonymised,
+                )
+                % {"count": outcome.anonymised, "people": outcome.people_detached},
+            )
+        if outcome.already_anonymised:
+            self.message_user(
+                request,
+                ngettext(
+                    "%d organisation was anonymised before: nothing to do.",
+                    "%d organisations were anonymised before: nothing to do.",
+                    outcome.already_anonymised,
+                )
+                % outcome.already_anonymised,
+            )
+        if outcome.blocked:
+            self.message_user(
+                request,
+                ngettext(
+                    "%d organisation not anonymised: its people have an open invoice or debt collection.",
+                    "%d organisations not anonymised: their people have an open invoice or debt collection.",
+                    outcome.blocked,
+                )
+                % outcome.blocked,
+                messages.WARNING,
+            )
+
+    @admin.action(description=_("Anonymise selected organisations"), permissions=["change"])
+    def anonymise_organisations(self, request, queryset):
+        """A confirmation page shows what is blanked and that the people are detached,
+        not deleted, or what blocks it; then anonymise (privacy/organisation_anonymisation.py)."""
+        selected = queryset.order_by("name", "pk")[:ERASE_AT_ONCE]
+        selected = Organisation.objects.filter(pk__in=list(selected.values_list("pk", flat=True)))
+        form = AnonymiseOrganisationsForm(request.POST if "confirm" in request.POST else None)
+        if form.is_valid():
+            outcome = anonymise_organisations(
+                selected, actor=request.user, source=form.cleaned_data["source"]
+            )
+            self._tell_anonymisation(request, outcome)
+            return None
+        plans = plan_anonymisation(selected)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Anonymise organisations"),
+            "opts": self.model._meta,
+            "plans": plans,
+            "to_do": sum(plan.to_do for plan in plans),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "confirm_form": form,
+            "limited": queryset.count() > ERASE_AT_ONCE,
+            "limit": ERASE_AT_ONCE,
+        }
+        return TemplateResponse(request, "admin/customers/organisation/anonymise_confirmation.html", context)
 
 
 @admin.register(Order)
@@ -395,10 +514,87 @@ class StampedRowAdmin(RegisterModelAdmin):
 
 @admin.register(MarketingObjection)
 class MarketingObjectionAdmin(StampedRowAdmin):
-    list_display = ["customer", "purpose", "received_at", "channel", "recorded_by", "withdrawn_at"]
+    """Objections are append-only (S17): recorded once (purpose, date, channel, who),
+    then only withdrawn, on a confirmation page; both are in the audit log."""
+
+    list_display = [
+        "customer",
+        "purpose",
+        "received_at",
+        "channel",
+        "recorded_by",
+        "withdrawn_at",
+        "withdrawal_channel",
+        "withdraw",
+    ]
     list_select_related = ["customer", "recorded_by"]
     list_filter = ["purpose", "channel", InForceFilter]
     search_fields = ["customer__last_name", "customer__email"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["recorded_by", *MarketingObjection.WITHDRAWAL_FIELDS]
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a recorded objection is shown, never edited: it is withdrawn below
+
+    def has_withdraw_permission(self, request, obj=None) -> bool:
+        return self._committed(request) and request.user.has_perm("customers.change_marketingobjection")
+
+    @admin.display(description=_("withdraw"))
+    def withdraw(self, objection: MarketingObjection) -> str:
+        return objection_withdraw_link(objection)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            raise PermissionDenied
+        record_objection(objection=obj, actor=request.user)
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/withdraw/",
+                self.admin_site.admin_view(self.withdraw_view),
+                name="customers_marketingobjection_withdraw",
+            ),
+            *super().get_urls(),
+        ]
+
+    def withdraw_view(self, request, object_id):
+        """Confirm and record that the customer withdrew one objection."""
+        objection = self.get_object(request, object_id)
+        if objection is None:
+            raise Http404
+        if not (self.has_view_permission(request, objection) and self.has_withdraw_permission(request)):
+            raise PermissionDenied
+        back = reverse("admin:customers_customer_change", args=[objection.customer_id])
+        form = WithdrawObjectionForm(request.POST if request.method == "POST" else None, objection=objection)
+        if objection.in_force and form.is_valid():
+            try:
+                withdraw_objection(
+                    objection=objection,
+                    channel=form.cleaned_data["channel"],
+                    withdrawn_at=form.cleaned_data["withdrawn_at"],
+                    actor=request.user,
+                )
+            except ObjectionWithdrawnError:
+                pass  # another staff member withdrew it a moment ago: said below
+            else:
+                self.message_user(request, gettext("The objection is withdrawn; it stays in the history."))
+                return redirect(back)
+        if not MarketingObjection.objects.filter(pk=objection.pk, withdrawn_at__isnull=True).exists():
+            self.message_user(request, gettext("This objection was withdrawn already."), messages.WARNING)
+            return redirect(back)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Withdraw an objection"),
+            "opts": self.model._meta,
+            "objection": objection,
+            "form": form,
+            "media": self.media + form.media,
+            "back": back,
+        }
+        template = "admin/customers/marketingobjection/withdraw_confirmation.html"
+        return TemplateResponse(request, template, context, status=400 if form.errors else 200)
 
 
 @admin.register(EmailMarketingConsent)

@@ -4,15 +4,16 @@ direct marketing (e.g. through a ban register) get a direct-advertising objectio
 from __future__ import annotations
 
 import csv
-import io
 from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from privacy.audit import record
 from privacy.models import AuditAction
 
+from .import_limits import FileCheckError, Unreadable, csv_rows
 from .models import Channel, Customer, MarketingObjection, ObjectionPurpose
 
 HEADERS = {
@@ -54,26 +55,47 @@ def _key(first: str, last: str, street: str, postal: str) -> tuple:
 
 
 def read_ban_list(content: bytes) -> list[tuple]:
+    """The list's people as matching keys, checked against the import limits (rows,
+    columns, cell length, no NUL characters) while the file is read."""
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise BanListError("The file is not UTF-8 text.") from error
+        raise BanListError(_("The file is not UTF-8 text. Save it as 'CSV UTF-8' and try again.")) from error
     try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    mapping = {h: HEADERS.get((h or "").strip().lower()) for h in reader.fieldnames or []}
-    if {"first_name", "last_name", "street_address", "postal_code"} - set(mapping.values()):
-        raise BanListError(
-            "The file needs the columns first_name, last_name, street_address "
-            "and postal_code (or etunimi, sukunimi, katuosoite, postinumero)."
-        )
-    rows = []
-    for raw in reader:
-        row = {mapping[h]: (v or "") for h, v in raw.items() if h in mapping and mapping[h]}
-        rows.append(_key(row["first_name"], row["last_name"], row["street_address"], row["postal_code"]))
+        records = csv_rows(text, _dialect(text))
+        header = next(records, None) or []
+        mapping = [HEADERS.get((h or "").strip().lower()) for h in header]
+        if {"first_name", "last_name", "street_address", "postal_code"} - set(mapping):
+            raise BanListError(
+                _(
+                    "The file needs the columns first_name, last_name, street_address "
+                    "and postal_code (or etunimi, sukunimi, katuosoite, postinumero)."
+                )
+            )
+        rows = []
+        for record in records:
+            row = dict.fromkeys(("first_name", "last_name", "street_address", "postal_code"), "")
+            row.update((name, value) for name, value in zip(mapping, record, strict=False) if name)
+            rows.append(_key(row["first_name"], row["last_name"], row["street_address"], row["postal_code"]))
+    except Unreadable as error:
+        raise BanListError(_("The file could not be read as CSV.")) from error
+    except FileCheckError as error:
+        raise BanListError(error.message) from error
     return rows
+
+
+def _dialect(text: str) -> type[csv.Dialect]:
+    """Excel's CSV with the header line's delimiter: a semicolon where Excel's list
+    separator is one (Finnish), else a tab or a comma. (csv.Sniffer guesses from the
+    rows too, and gives up on a short row or a long cell.)"""
+    header = text[: text.find("\n")] if "\n" in text else text
+    delimiter = max(";,\t", key=header.count)
+
+    class Dialect(csv.excel):
+        pass
+
+    Dialect.delimiter = delimiter if header.count(delimiter) else ","
+    return Dialect
 
 
 @transaction.atomic

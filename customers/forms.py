@@ -1,9 +1,11 @@
 """Admin forms of the register."""
 
 from django import forms
+from django.contrib.admin.widgets import AdminSplitDateTime
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Customer, Source
+from .models import Channel, Customer, MarketingObjection, Source
 
 
 class CustomerAdminForm(forms.ModelForm):
@@ -53,3 +55,43 @@ class EraseCustomersForm(forms.Form):
     """The second click of the erase action: the plan was shown, staff confirm it."""
 
     confirm = forms.ChoiceField(choices=[("yes", "yes")], widget=forms.HiddenInput, initial="yes")
+
+
+# A withdrawal comes from the customer; the ban register and a past erasure's suppression
+# are where objections come from, not how a customer takes one back.
+SOURCES_ONLY = {Channel.BAN_REGISTER, Channel.SUPPRESSION}
+WITHDRAWAL_CHANNELS = [(value, label) for value, label in Channel.choices if value not in SOURCES_ONLY]
+
+
+class WithdrawObjectionForm(forms.Form):
+    """The confirmation of withdrawing one objection: when the customer withdrew it and how
+    the withdrawal came (S17). The objection itself is shown, not edited."""
+
+    withdrawn_at = forms.SplitDateTimeField(
+        label=_("withdrawn"), widget=AdminSplitDateTime, initial=timezone.now
+    )
+    channel = forms.ChoiceField(label=_("withdrawn by way of"), choices=WITHDRAWAL_CHANNELS)
+
+    def __init__(self, *args, objection: MarketingObjection, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.objection = objection
+
+    def clean_withdrawn_at(self):
+        when = self.cleaned_data["withdrawn_at"]
+        if when < self.objection.received_at:
+            raise forms.ValidationError(_("A withdrawal cannot precede the objection."))
+        if when > timezone.now():
+            raise forms.ValidationError(_("A withdrawal cannot be dated in the future."))
+        return when
+
+
+class AnonymiseOrganisationsForm(forms.Form):
+    """The second click of the anonymise action: the plan was shown; staff say where the
+    instruction came from (S8: the detached people's history records it) and confirm."""
+
+    confirm = forms.ChoiceField(choices=[("yes", "yes")], widget=forms.HiddenInput, initial="yes")
+    source = forms.ChoiceField(
+        label=_("source of this change"),
+        choices=[("", "---------"), *Source.choices],
+        help_text=_("Where the instruction came from, e.g. a notice from the organisation."),
+    )

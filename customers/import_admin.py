@@ -1,21 +1,16 @@
-"""The admin side of imports: upload, preview, confirm (customers/imports.py does the
-work), and the ban-list page.
+"""The admin side of imports: upload, preview, confirm or cancel (customers/imports.py
+does the work), and the ban-list page.
 
 Between the preview and the confirmation the uploaded file is kept in a private
-temporary file named by a random token; the token is in the session (and, to tell a
-stale tab from the current preview, in the confirmation form), never in a URL. The
-file is deleted when it is imported, replaced by a newer upload, or older than an
-hour.
+file named by a random token (customers/import_uploads.py); the token is in the
+session (and, to tell a stale tab from the current preview, in the confirmation
+form), never in a URL. The file is deleted when it is imported, when the preview is
+cancelled or replaced by a newer upload, and when it is older than an hour.
 """
 
 from __future__ import annotations
 
-import os
-import re
-import secrets
-import tempfile
-import time
-from pathlib import Path
+from pathlib import PurePath
 from typing import cast
 
 from django import forms
@@ -33,17 +28,26 @@ from privacy.audit import record
 from privacy.models import AuditAction
 
 from .banlist import BanListError, apply_ban_list
+from .import_uploads import claim_upload, discard_upload, keep_upload, sweep_uploads
 from .imports import FIELDS, ImportFileError, ImportOutcome, RowStatus, import_customers, preview_import
 from .models import Customer, Source
 
 SESSION_KEY = "customer_import"
-KEPT_FOR_SECONDS = 60 * 60
-TOKEN = re.compile(r"^[0-9a-f]{32}$")
+# The formats the import reads (by content: a zip is XLSX, anything else CSV); a file
+# named otherwise (.html, .xls, .ods, .json...) is refused with the formats it may be.
+IMPORT_SUFFIXES = (".csv", ".xlsx")
+BAN_LIST_SUFFIXES = (".csv", ".txt")
 PREVIEW_ROWS = 500  # rows shown in the preview; every invalid row is shown as well
 
 
-def _check_size(upload) -> None:
-    if upload is not None and upload.size > settings.IMPORT_MAX_BYTES:
+def _check_upload(upload, suffixes: tuple[str, ...]) -> None:
+    if upload is None:
+        return
+    if PurePath(upload.name or "").suffix.lower() not in suffixes:
+        raise forms.ValidationError(
+            _("Only these kinds of file can be imported: %(kinds)s.") % {"kinds": ", ".join(suffixes)}
+        )
+    if upload.size > settings.IMPORT_MAX_BYTES:
         raise forms.ValidationError(
             _("The file is larger than %(mb)s MB; split it or ask the owner to raise the limit.")
             % {"mb": settings.IMPORT_MAX_BYTES // (1024 * 1024)}
@@ -53,6 +57,7 @@ def _check_size(upload) -> None:
 class CustomerImportForm(forms.Form):
     import_file = forms.FileField(
         label=_("File to import"),
+        widget=forms.ClearableFileInput(attrs={"accept": ",".join(IMPORT_SUFFIXES)}),
         help_text=_(
             "CSV (UTF-8, comma-separated) or XLSX: the register's own columns, or a customer "
             "export of Shopify or WooCommerce."
@@ -67,7 +72,7 @@ class CustomerImportForm(forms.Form):
 
     def clean_import_file(self):
         upload = self.cleaned_data["import_file"]
-        _check_size(upload)
+        _check_upload(upload, IMPORT_SUFFIXES)
         return upload
 
 
@@ -75,43 +80,10 @@ class ConfirmImportForm(forms.Form):
     token = forms.CharField(widget=forms.HiddenInput)
 
 
-# -- the kept upload --------------------------------------------------------------
-def _upload_dir() -> Path:
-    directory = Path(settings.IMPORT_UPLOAD_DIR or tempfile.gettempdir()) / "kb-imports"
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return directory
-
-
-def keep_upload(content: bytes) -> str:
-    """Keep the file until it is confirmed; the token names it. Old files are swept."""
-    directory = _upload_dir()
-    for old in directory.iterdir():
-        if old.stat().st_mtime < time.time() - KEPT_FOR_SECONDS:
-            old.unlink(missing_ok=True)
-    token = secrets.token_hex(16)
-    descriptor = os.open(directory / token, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as kept:
-        kept.write(content)
-    return token
-
-
-def read_kept(token: str) -> bytes | None:
-    if not TOKEN.match(token or ""):
-        return None
-    try:
-        return (_upload_dir() / token).read_bytes()
-    except FileNotFoundError:
-        return None
-
-
-def discard_kept(token: str) -> None:
-    if TOKEN.match(token or ""):
-        (_upload_dir() / token).unlink(missing_ok=True)
-
-
 # -- the pages --------------------------------------------------------------------
 def import_view(model_admin, request: HttpRequest):
     """Upload a file; the preview shows what each row would do, and asks to confirm."""
+    sweep_uploads()  # abandoned previews of anyone, older than an hour
     form = CustomerImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         content = form.cleaned_data["import_file"].read()
@@ -124,7 +96,7 @@ def import_view(model_admin, request: HttpRequest):
             _audit(request, outcome, "preview")
             confirm_form = None
             if not outcome.invalid:
-                discard_kept(request.session.get(SESSION_KEY, {}).get("token", ""))
+                discard_upload(request.session.get(SESSION_KEY, {}).get("token", ""))
                 token = keep_upload(content)
                 request.session[SESSION_KEY] = {"token": token, "source": source}
                 confirm_form = ConfirmImportForm(initial={"token": token})
@@ -139,22 +111,27 @@ def import_view(model_admin, request: HttpRequest):
 
 
 def confirm_import_view(model_admin, request: HttpRequest):
-    """Import the previewed file, then delete it."""
+    """Import the previewed file, deleting it first: a second confirm of the same
+    preview (a double click, another tab) finds nothing and imports nothing."""
     if request.method != "POST":
         return HttpResponseRedirect(reverse("admin:customers_customer_import"))
     form = ConfirmImportForm(request.POST)
     kept = request.session.get(SESSION_KEY) or {}
     content = None
     if form.is_valid() and form.cleaned_data["token"] == kept.get("token"):
-        content = read_kept(kept["token"])
+        content = claim_upload(kept["token"])
     if content is None:
-        messages.error(request, _("The preview has expired or was replaced. Upload the file again."))
+        messages.error(
+            request,
+            _("The preview has expired, was replaced or was already imported. Upload the file again."),
+        )
         return HttpResponseRedirect(reverse("admin:customers_customer_import"))
+    request.session.pop(SESSION_KEY, None)
     try:
         outcome = import_customers(content=content, source=kept["source"], actor=request.user)
-    finally:
-        discard_kept(kept["token"])
-        request.session.pop(SESSION_KEY, None)
+    except ImportFileError as error:  # the limits were lowered since the preview
+        messages.error(request, error.message)
+        return HttpResponseRedirect(reverse("admin:customers_customer_import"))
     _warn_left_out(request, outcome)
     if not outcome.imported:  # the register changed since the preview and a row became invalid
         return _preview_page(model_admin, request, outcome, confirm_form=None, source=kept["source"])
@@ -164,6 +141,15 @@ def confirm_import_view(model_admin, request: HttpRequest):
         % {"new": outcome.new, "updated": outcome.updated, "unchanged": outcome.unchanged},
     )
     return HttpResponseRedirect(reverse("admin:customers_customer_changelist"))
+
+
+def cancel_import_view(model_admin, request: HttpRequest):
+    """Cancel the preview: its file is deleted, nothing is imported."""
+    if request.method == "POST":
+        kept = request.session.pop(SESSION_KEY, None) or {}
+        discard_upload(kept.get("token", ""))
+        messages.info(request, _("The import was cancelled and the uploaded file deleted."))
+    return HttpResponseRedirect(reverse("admin:customers_customer_import"))
 
 
 def _preview_page(model_admin, request, outcome: ImportOutcome, *, confirm_form, source: str):
@@ -233,6 +219,11 @@ class CustomerImportMixin(admin.ModelAdmin):
                 self.admin_site.admin_view(self._confirm_import),
                 name="customers_customer_process_import",
             ),
+            path(
+                "cancel_import/",
+                self.admin_site.admin_view(self._cancel_import),
+                name="customers_customer_cancel_import",
+            ),
             *super().get_urls(),
         ]
 
@@ -256,6 +247,11 @@ class CustomerImportMixin(admin.ModelAdmin):
             raise PermissionDenied
         return confirm_import_view(self, request)
 
+    def _cancel_import(self, request):
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        return cancel_import_view(self, request)
+
 
 class BanListForm(forms.Form):
     file = forms.FileField(
@@ -264,7 +260,7 @@ class BanListForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        _check_size(upload)
+        _check_upload(upload, BAN_LIST_SUFFIXES)
         return upload
 
 

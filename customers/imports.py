@@ -17,10 +17,8 @@ import_customers() does the same and then writes the file in one transaction.
 
 from __future__ import annotations
 
-import csv
 import datetime
 import gc
-import io
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -41,6 +39,7 @@ from privacy.audit import record
 from privacy.models import AuditAction
 
 from .changes import change_entry
+from .import_limits import FileCheckError, Unreadable, csv_rows, xlsx_rows
 from .models import Channel, Customer, CustomerChange, EmailMarketingConsent
 
 REQUIRED = {"first_name", "last_name"}
@@ -94,6 +93,7 @@ BATCH = 1000  # rows per bulk INSERT/UPDATE and per IN (...) list when looking u
 # table instead, and each row costs twice as much (EXPLAIN ANALYZE, 100,000 customers).
 UPDATE_BATCH = 400
 XLSX_MAGIC = b"PK\x03\x04"  # an XLSX file is a zip archive
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97-2003 (.xls), or an XLSX with a password
 CUSTOMER_FIELDS = frozenset(f.name for f in Customer._meta.concrete_fields)
 # Whether a row's fields are under a uniqueness rule (none today: a row never sets the
 # primary key); when none is, full_clean() is spared looking for one per row.
@@ -256,37 +256,36 @@ def _automatic_gc_paused():
 
 
 # -- reading the file ---------------------------------------------------------
-def read_table(content: bytes) -> tuple[list[str], Iterator[list]]:
-    """The header row and the data rows of a CSV (UTF-8, comma) or XLSX file."""
-    if content.startswith(XLSX_MAGIC):
-        return _read_xlsx(content)
+def read_table(content: bytes) -> tuple[list[str], Iterator]:
+    """The header row and the data rows of a CSV (UTF-8, comma) or XLSX file, checked
+    against the limits on rows, columns and cells while they are read
+    (customers/import_limits.py)."""
     try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ImportFileError(
-            _("The file's text encoding is not UTF-8. Save it as 'CSV UTF-8' and try again.")
-        ) from error
-    try:
-        rows = list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error as error:
+        if content.startswith(OLE_MAGIC):
+            raise ImportFileError(
+                _(
+                    "This is an old Excel file (.xls) or one protected by a password. "
+                    "Save it in Excel as an XLSX workbook without a password and try again."
+                )
+            )
+        if content.startswith(XLSX_MAGIC):
+            rows: Iterator = iter(xlsx_rows(content))
+        else:
+            try:
+                text = content.decode("utf-8-sig")
+            except UnicodeDecodeError as error:
+                raise ImportFileError(
+                    _("The file's text encoding is not UTF-8. Save it as 'CSV UTF-8' and try again.")
+                ) from error
+            rows = iter(list(csv_rows(text)))
+        header = next(rows, None)
+    except Unreadable as error:
         raise ImportFileError(_unreadable()) from error
-    if not rows:
+    except FileCheckError as error:
+        raise ImportFileError(error.message) from error
+    if header is None:
         raise ImportFileError(_("The file has no header row."))
-    return [str(h) for h in rows[0]], iter(rows[1:])
-
-
-def _read_xlsx(content: bytes) -> tuple[list[str], Iterator]:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        rows = list(book.worksheets[0].iter_rows(values_only=True))
-        book.close()
-    except Exception as error:  # noqa: BLE001 - openpyxl raises many kinds for a broken file
-        raise ImportFileError(_unreadable()) from error
-    if not rows:
-        raise ImportFileError(_("The file has no header row."))
-    return ["" if h is None else str(h) for h in rows[0]], iter(rows[1:])
+    return ["" if h is None else str(h) for h in header], rows
 
 
 def _unreadable():

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
-from .validators import validate_business_id, validate_finnish_postal_code
+from .validators import validate_business_id, validate_finnish_postal_code, validate_name_characters
 
 
 class Source(models.TextChoices):
@@ -96,6 +96,16 @@ class Organisation(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    anonymised_at = models.DateTimeField(
+        _("anonymised"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "Set when the organisation was anonymised: its name, business ID and address were "
+            "removed and its people detached (they and their orders stay)."
+        ),
+    )
 
     class Meta:
         verbose_name = _("organisation")
@@ -111,6 +121,8 @@ class Organisation(models.Model):
         ]
 
     def __str__(self) -> str:
+        if self.anonymised_at:
+            return _("Anonymised organisation #%(pk)s") % {"pk": self.pk}
         return self.name
 
     def clean(self) -> None:
@@ -173,8 +185,8 @@ class CustomerQuerySet(models.QuerySet):
 class Customer(models.Model):
     """A person in the register (S7 content, S8 source)."""
 
-    first_name = models.CharField(_("first name"), max_length=100)
-    last_name = models.CharField(_("last name"), max_length=100)
+    first_name = models.CharField(_("first name"), max_length=100, validators=[validate_name_characters])
+    last_name = models.CharField(_("last name"), max_length=100, validators=[validate_name_characters])
     organisation = models.ForeignKey(
         Organisation,
         verbose_name=_("organisation represented"),
@@ -182,6 +194,8 @@ class Customer(models.Model):
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
+        # An anonymised organisation has no people: nobody is linked to it again.
+        limit_choices_to={"anonymised_at__isnull": True},
     )
     # Indexed in Meta.indexes: db_index=True would also give each of these a second,
     # LIKE-pattern index on PostgreSQL that no query uses (searches use the trigram
@@ -396,6 +410,27 @@ class MarketingObjection(models.Model):
         blank=True,
         help_text=_("When the customer withdrew the objection; empty while it is in force."),
     )
+    withdrawal_channel = models.CharField(
+        _("withdrawn by way of"),
+        max_length=32,
+        choices=Channel.choices,
+        blank=True,
+        help_text=_("How the withdrawal reached the business; empty while the objection is in force."),
+    )
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("withdrawal recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Staff member who recorded the withdrawal."),
+    )
+
+    # An objection is a record of what the customer said (S17): what, when, by which
+    # channel and who wrote it down never change. A withdrawal is written once beside it.
+    RECORD_FIELDS = ("customer", "purpose", "received_at", "channel", "recorded_by")
+    WITHDRAWAL_FIELDS = ("withdrawn_at", "withdrawal_channel", "withdrawn_by")
 
     objects = MarketingObjectionQuerySet.as_manager()
 
@@ -415,14 +450,36 @@ class MarketingObjection(models.Model):
     def __str__(self) -> str:
         return str(self.get_purpose_display())
 
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            rewritten = self.rewritten_fields()
+            if rewritten:
+                raise ObjectionRewriteError(f"A recorded objection cannot change: {', '.join(rewritten)}.")
+        super().save(*args, **kwargs)
+
     def clean(self) -> None:
         super().clean()
         if self.withdrawn_at and self.received_at and self.withdrawn_at < self.received_at:
             raise ValidationError({"withdrawn_at": _("A withdrawal cannot precede the objection.")})
 
+    def rewritten_fields(self) -> list[str]:
+        """The recorded facts this unsaved state would change: any of the objection's own,
+        and the withdrawal's once one is stored."""
+        facts = (*self.RECORD_FIELDS, *self.WITHDRAWAL_FIELDS)
+        attnames = {f.name: f.attname for f in self._meta.concrete_fields if f.name in facts}
+        stored = type(self).objects.filter(pk=self.pk).values(*attnames.values()).first()
+        if stored is None:
+            return []
+        guarded = self.RECORD_FIELDS + (self.WITHDRAWAL_FIELDS if stored["withdrawn_at"] else ())
+        return [name for name in guarded if stored[attnames[name]] != getattr(self, attnames[name])]
+
     @property
     def in_force(self) -> bool:
         return self.withdrawn_at is None
+
+
+class ObjectionRewriteError(ValueError):
+    """Raised when code tries to change what an objection recorded (S17)."""
 
 
 class EmailMarketingConsentQuerySet(models.QuerySet):

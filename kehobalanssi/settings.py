@@ -74,6 +74,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # Before any view reads the body; it needs to know whether the user is staff.
+    "privacy.body_limit.RequestBodyLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -131,8 +133,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests use a file, not shared-cache memory, so threads lock as in production.
     DATABASES["default"].setdefault("TEST", {})["NAME"] = str(BASE_DIR / "test-db.sqlite3")
 
-# A shared cache (e.g. redis://127.0.0.1:6379/1) keeps rate limits across server processes.
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# The request form's rate limit counts in the cache, which every server process must share
+# (privacy/shared_cache.py): by default the database (a table `migrate` creates), or Redis
+# (e.g. redis://127.0.0.1:6379/1), which falls back to the process's memory while it is down.
+CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://kehobalanssi_cache")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "privacy.shared_cache.RedisCacheOrLocalMemory"
+    # A Redis that hangs must not hold up a page: a second, then the fallback.
+    for _option in ("socket_connect_timeout", "socket_timeout"):
+        CACHES["default"].setdefault("OPTIONS", {}).setdefault(_option, 1)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -240,6 +249,13 @@ if BOOKKEEPING_RETENTION_YEARS < 6:
 if RETENTION_YEARS < 1:
     raise ImproperlyConfigured("RETENTION_YEARS must be at least 1.")
 
+# Request bodies: a request whose Content-Length is over the limit gets a 413 before
+# anything of it is read (privacy/body_limit.py); staff in the admin may send an import
+# file. Django's own cap on what it reads into memory (the form fields, not files) is
+# the public limit too.
+REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=512 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
+
 # Public data requests (privacy notice S16-S19).
 REQUEST_RATE_LIMIT = env.str("REQUEST_RATE_LIMIT", default="5/h")  # per IP address
 SIGNATURE_MAX_BYTES = 150_000
@@ -260,6 +276,11 @@ LABEL_SHEET = {
 LABEL_FONT = env.str("LABEL_FONT", default="/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 # Imports larger than this are refused before they are read.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+# What an import (or a ban list) may hold, checked while it is read (customers/import_limits.py).
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=100_000)
+IMPORT_MAX_COLUMNS = env.int("IMPORT_MAX_COLUMNS", default=100)
+IMPORT_MAX_CELL_CHARS = env.int("IMPORT_MAX_CELL_CHARS", default=10_000)
+IMPORT_MAX_UNPACKED_BYTES = env.int("IMPORT_MAX_UNPACKED_BYTES", default=200 * 1024 * 1024)
 # Where an uploaded import waits (a private subfolder, at most an hour) between its
 # preview and its confirmation; empty: the system's temporary directory.
 IMPORT_UPLOAD_DIR = env.str("IMPORT_UPLOAD_DIR", default="")

@@ -4,11 +4,22 @@ from django.contrib import admin
 from django.urls import include, path
 from two_factor.urls import urlpatterns as two_factor_urls
 
-from privacy.staff import staff_login
+from privacy.staff import StaffBackupTokensView, StaffDisableView, StaffSetupView, staff_login
 
 urlpatterns = [
     # Staff log in with password and a second factor (privacy notice S13).
     path(f"{settings.ADMIN_URL}login/", staff_login, name="staff-login"),
+    # The first second factor needs the owner's one-time enrolment code, not only the password.
+    path(f"{settings.ADMIN_URL}account/two_factor/setup/", StaffSetupView.as_view(), name="staff-setup"),
+    # Deleting one's devices and replacing one's backup codes are audited.
+    path(
+        f"{settings.ADMIN_URL}account/two_factor/disable/", StaffDisableView.as_view(), name="staff-disable"
+    ),
+    path(
+        f"{settings.ADMIN_URL}account/two_factor/backup/tokens/",
+        StaffBackupTokensView.as_view(),
+        name="staff-backup-tokens",
+    ),
     path(settings.ADMIN_URL, include(two_factor_urls)),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

@@ -47,7 +47,7 @@ CUSTOMER_FIELDS = [
     "anonymised_at",
 ]
 ORDER_FIELDS = ["order_number", "ordered_on", "channel", "description", "total", "invoice_status"]
-OBJECTION_FIELDS = ["purpose", "received_at", "channel", "withdrawn_at"]
+OBJECTION_FIELDS = ["purpose", "received_at", "channel", "withdrawn_at", "withdrawal_channel"]
 CONSENT_FIELDS = ["given_at", "channel", "withdrawn_at"]
 DISCLOSURE_FIELDS = ["disclosed_on", "category", "recipient", "data_disclosed"]
 CHANGE_FIELDS = ["changed_at", "source", "fields"]
@@ -188,9 +188,18 @@ def report_json(report: dict) -> bytes:
     return json.dumps(report, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2).encode()
 
 
+def report_document(report: dict) -> dict:
+    """The report as the requester gets it: its JSON, read back (dates as ISO strings,
+    sums as decimal strings). A released report is stored so."""
+    return json.loads(report_json(report))
+
+
 def report_pdf(report: dict, *, template: str = "privacy/access_report.html") -> bytes:
+    """The readable report, always rendered from the JSON document: the staff preview of
+    a fresh report and the requester's released copy print the same values."""
     from weasyprint import HTML  # imported late: it loads Pango and fonts
 
-    with translation.override(report["report"]["language"]):
-        html = render_to_string(template, {"report": report, "today": datetime.date.today()})
+    document = report_document(report)
+    with translation.override(document["report"]["language"]):
+        html = render_to_string(template, {"report": document, "today": datetime.date.today()})
     return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()

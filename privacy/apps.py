@@ -1,5 +1,14 @@
 from django.apps import AppConfig
+from django.core.management import call_command
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+
+def create_cache_table(sender, using: str, **kwargs) -> None:
+    """The database cache's table (the default cache, privacy/shared_cache.py) is made by
+    `migrate`, so a new installation, `make run` and CI need no extra command. Does nothing
+    when the table exists or the cache is not the database."""
+    call_command("createcachetable", database=using, verbosity=0)
 
 
 class PrivacyConfig(AppConfig):
@@ -11,3 +20,4 @@ class PrivacyConfig(AppConfig):
         from .hostile_input import register_lookups
 
         register_lookups()
+        post_migrate.connect(create_cache_table, sender=self)

@@ -15,8 +15,9 @@ import secrets
 from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
+from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from phonenumbers import NumberParseException, PhoneNumberFormat, format_number, parse
@@ -24,7 +25,7 @@ from phonenumbers import NumberParseException, PhoneNumberFormat, format_number,
 from customers.models import Customer
 
 from .audit import record
-from .emails import send_to_requester
+from .emails import send_to_address_on_record, send_to_requester
 from .models import (
     ActorType,
     AuditAction,
@@ -32,6 +33,7 @@ from .models import (
     DataRequestEvent,
     RequestSequence,
     RequestStatus,
+    same_email,
 )
 
 CONFIRMATION_DAYS = 7
@@ -40,6 +42,23 @@ MAX_CONFIRMATION_RESENDS = 3
 
 class RequestStateError(Exception):
     """The step does not fit the request's status (a message for the person)."""
+
+
+class IdentityNotVerified(RequestStateError):
+    """A fulfilment step before the requester is verified as the linked customers; the
+    message says what staff should do (shown on the request's page)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def require_verified(data_request: DataRequest) -> None:
+    """The one guard of every fulfilment step (release, objection, anonymisation, erasure,
+    rectification): a report or an erasure must reach the person it is about."""
+    problem = data_request.verification_problem()
+    if problem:
+        raise IdentityNotVerified(problem)
 
 
 def token_hash(token: str) -> str:
@@ -97,6 +116,28 @@ def _mail_after_commit(data_request: DataRequest, template: str, **context) -> N
             _event(data_request, AuditAction.EMAIL_FAILED, actor=None, fields=[template])
 
     transaction.on_commit(send)
+
+
+def tell_addresses_on_record(data_request: DataRequest, *, actor) -> int:
+    """A report released to an address that is not a linked customer's own: after commit,
+    that customer's address on record is told, in their language, with no content and no
+    link, so a person someone impersonated learns of it. Returns how many are told."""
+    addresses = {c.email.strip().lower(): c for c in data_request.customers_with_other_email() if c.email}
+    if not addresses:
+        return 0
+    _event(data_request, AuditAction.RELEASE_NOTICE, actor=actor, counts={"addresses": len(addresses)})
+    snapshot, template = copy.copy(data_request), "report_released_notice"
+    for customer in addresses.values():
+        language = customer.preferred_language
+        if language not in dict(settings.LANGUAGES):
+            language = settings.LANGUAGE_CODE
+
+        def send(address: str = customer.email, language: str = language) -> None:
+            if not send_to_address_on_record(snapshot, address, language, template):
+                _event(data_request, AuditAction.EMAIL_FAILED, actor=None, fields=[template])
+
+        transaction.on_commit(send)
+    return len(addresses)
 
 
 def _link(site_url: str, name: str, token: str, language: str) -> str:
@@ -217,21 +258,27 @@ def _require_open(data_request: DataRequest) -> None:
 
 @transaction.atomic
 def verify_identity(*, data_request: DataRequest, method: str, note: str, actor) -> DataRequest:
+    """Record how, by whom and when the requester was verified. The e-mail link does not
+    verify a requester whose e-mail differs from a linked customer's on record."""
     _require_open(data_request)
-    status = (
+    problem = data_request.identity_method_problem(method, note)
+    if problem:
+        raise IdentityNotVerified(problem)
+    data_request.status = (
         RequestStatus.IDENTITY_VERIFIED
         if data_request.status == RequestStatus.RECEIVED
         else data_request.status
     )
-    return _set_status(
+    data_request.identity_method, data_request.identity_note = method, note.strip()
+    data_request.identity_verified_at, data_request.identity_verified_by = timezone.now(), actor
+    data_request.save()
+    _event(
         data_request,
-        status,
+        AuditAction.IDENTITY_VERIFIED,
         actor=actor,
-        identity_method=method,
-        identity_note=note,
-        identity_verified_at=timezone.now(),
-        identity_verified_by=actor,
+        fields=["status", "identity_method", "identity_note", "identity_verified_at", "identity_verified_by"],
     )
+    return data_request
 
 
 @transaction.atomic
@@ -290,19 +337,52 @@ def complete_request(*, data_request: DataRequest, outcome: str, actor) -> DataR
     return data_request
 
 
-def suggested_customers(data_request: DataRequest) -> QuerySet[Customer]:
-    """Customers who may be the requester: same e-mail, same phone, or same name and
-    postal code."""
-    match = Q(email__iexact=data_request.email) if data_request.email else Q(pk__in=[])
+@dataclass(frozen=True)
+class SuggestedMatch:
+    """A customer who may be the requester, and what matched. Only the same e-mail is a
+    strong match (the requester confirmed the request from it); a phone number or a name
+    and postal code are anyone's to type."""
+
+    customer: Customer
+    same_email: bool
+    same_phone: bool
+    same_name: bool
+
+    @property
+    def strong(self) -> bool:
+        return self.same_email
+
+
+def _e164(phone: str) -> str:
     try:
-        phone = format_number(parse(data_request.phone, "FI"), PhoneNumberFormat.E164)
-        match |= Q(phone=phone)
+        return format_number(parse(phone, "FI"), PhoneNumberFormat.E164)
     except NumberParseException:
-        pass
+        return ""
+
+
+def suggested_matches(data_request: DataRequest) -> list[SuggestedMatch]:
+    """Customers who may be the requester: same e-mail, same phone, or same name and
+    postal code; the strong ones first."""
+    match = Q(email__iexact=data_request.email) if data_request.email else Q(pk__in=[])
+    phone = _e164(data_request.phone)
+    if phone:
+        match |= Q(phone=phone)
     if data_request.postal_code:
         match |= Q(
             first_name__iexact=data_request.first_name,
             last_name__iexact=data_request.last_name,
             postal_code=data_request.postal_code,
         )
-    return Customer.objects.not_anonymised().filter(match).select_related("organisation")[:20]
+    customers = Customer.objects.not_anonymised().filter(match).select_related("organisation")[:20]
+    name = (data_request.first_name.casefold(), data_request.last_name.casefold(), data_request.postal_code)
+    matches = [
+        SuggestedMatch(
+            customer=c,
+            same_email=same_email(data_request.email, c.email or ""),
+            same_phone=bool(phone and c.phone and c.phone.as_e164 == phone),
+            same_name=bool(data_request.postal_code)
+            and (c.first_name.casefold(), c.last_name.casefold(), c.postal_code) == name,
+        )
+        for c in customers
+    ]
+    return sorted(matches, key=lambda m: not m.strong)

@@ -20,8 +20,18 @@ def send_to_requester(data_request: DataRequest, template: str, **context) -> bo
 
     Returns False when the mail server could not be reached or refused the message;
     the caller records that on the request (the request itself is already saved)."""
+    return _send(data_request, data_request.email, data_request.reply_language, template, context)
+
+
+def send_to_address_on_record(data_request: DataRequest, address: str, language: str, template: str) -> bool:
+    """A mail about the request to a customer's e-mail address on record (not the
+    requester's), in the customer's language; as send_to_requester otherwise."""
+    return _send(data_request, address, language, template, {})
+
+
+def _send(data_request: DataRequest, to: str, language: str, template: str, context: dict) -> bool:
     controller = ControllerDetails.load()
-    with translation.override(data_request.reply_language):
+    with translation.override(language):
         context = {"request": data_request, "controller": controller, **context}
         subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
         text = render_to_string(f"emails/{template}_body.txt", context)
@@ -30,7 +40,7 @@ def send_to_requester(data_request: DataRequest, template: str, **context) -> bo
         subject=" ".join(subject.split()),
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[data_request.email],
+        to=[to],
         reply_to=[controller.contact_email or controller.email]
         if (controller.contact_email or controller.email)
         else None,

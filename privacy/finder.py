@@ -2,7 +2,8 @@
 
 Used by staff answering a request and by the tests that prove erasure leaves
 no copy behind. Sessions are stored encoded, so they are decoded and searched
-too.
+too, and so are the import files waiting for their preview to be confirmed
+(customers/import_uploads.py).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from dataclasses import dataclass
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.db import connection
+
+from customers.import_uploads import upload_dir, uploads_mentioning
 
 TEXT_TYPES = ("char", "text", "clob", "json", "varchar", "string")
 
@@ -73,4 +76,7 @@ def find_personal_data(text: str) -> list[Match]:
     )
     if sessions:
         matches.append(Match(Session._meta.db_table, "session_data (decoded)", sessions))
+    uploads = uploads_mentioning(text)
+    if uploads:
+        matches.append(Match(str(upload_dir()), "import file awaiting confirmation", uploads))
     return matches

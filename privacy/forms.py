@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+from typing import TYPE_CHECKING
 
 from crispy_forms.helper import FormHelper
 from django import forms
@@ -14,9 +15,13 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer, ObjectionPurpose
+from customers.validators import validate_name_characters
 
-from .models import IdentityMethod, RequestKind
+from .models import DataRequest, IdentityMethod, RequestKind
 from .rectification import RECTIFIABLE_FIELDS, field_label
+
+if TYPE_CHECKING:
+    from .data_requests import SuggestedMatch
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 DATA_URL_PREFIX = "data:image/png;base64,"
@@ -32,8 +37,12 @@ class DataRequestForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("What do you ask for?"), choices=RequestKind.choices, widget=forms.RadioSelect
     )
-    first_name = forms.CharField(label=_("First name"), max_length=100, validators=[NAME_CHARS])
-    last_name = forms.CharField(label=_("Last name"), max_length=100, validators=[NAME_CHARS])
+    first_name = forms.CharField(
+        label=_("First name"), max_length=100, validators=[NAME_CHARS, validate_name_characters]
+    )
+    last_name = forms.CharField(
+        label=_("Last name"), max_length=100, validators=[NAME_CHARS, validate_name_characters]
+    )
     email = forms.EmailField(
         label=_("E-mail"),
         max_length=254,
@@ -89,6 +98,7 @@ class DataRequestForm(forms.Form):
     signature_name = forms.CharField(
         label=_("Signature: type your full name"),
         max_length=200,
+        validators=[validate_name_characters],
         help_text=_("Typing your name here signs the request electronically."),
     )
     declaration = forms.BooleanField(
@@ -196,13 +206,26 @@ def _is_png(data: bytes) -> bool:
 
 class IdentityForm(forms.Form):
     method = forms.ChoiceField(label=_("How was the identity verified?"), choices=IdentityMethod.choices)
-    note = forms.CharField(label=_("Describe (for 'other')"), max_length=500, required=False)
+    note = forms.CharField(
+        label=_("How and why (for 'other', and when the e-mail is not the one on record)"),
+        max_length=500,
+        required=False,
+    )
+
+    def __init__(self, *args, data_request: DataRequest, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.data_request = data_request
 
     def clean(self):
         super().clean()
         cleaned = self.cleaned_data
-        if cleaned.get("method") == IdentityMethod.OTHER and not cleaned.get("note", "").strip():
+        method, note = cleaned.get("method"), cleaned.get("note", "")
+        if method == IdentityMethod.OTHER and not note.strip():
             self.add_error("note", _("Describe how the identity was verified."))
+        elif method:
+            problem = self.data_request.identity_method_problem(method, note)
+            if problem:
+                self.add_error("method" if method == IdentityMethod.EMAIL_ON_FILE else "note", problem)
         return cleaned
 
 
@@ -238,7 +261,9 @@ class LinkCustomersForm(forms.Form):
     customer number typed."""
 
     customers = forms.TypedMultipleChoiceField(
-        label=_("Suggested matches (same e-mail, phone, or name and postal code)"),
+        label=_(
+            "Suggested matches (same e-mail, phone, or name and postal code; only the same e-mail is strong)"
+        ),
         coerce=int,
         required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -249,7 +274,7 @@ class LinkCustomersForm(forms.Form):
         super().__init__(*args, **kwargs)
         field = self.fields["customers"]
         assert isinstance(field, forms.TypedMultipleChoiceField)
-        field.choices = [(c.pk, _suggestion_label(c)) for c in suggestions]
+        field.choices = [(m.customer.pk, _suggestion_label(m)) for m in suggestions]
 
     def clean(self):
         super().clean()
@@ -266,9 +291,19 @@ class LinkCustomersForm(forms.Form):
         return cleaned
 
 
-def _suggestion_label(customer: Customer) -> str:
+def _suggestion_label(match: SuggestedMatch) -> str:
+    customer = match.customer
     place = f"{customer.postal_code} {customer.city}".strip()
-    return " · ".join(str(v) for v in [customer, customer.email, customer.phone, place] if v)
+    label = " · ".join(str(v) for v in [customer, customer.email, customer.phone, place] if v)
+    if match.strong:
+        strength = _("strong match: same e-mail")
+    elif match.same_phone and match.same_name:
+        strength = _("WEAK match: same phone number, name and postal code, not the e-mail")
+    elif match.same_phone:
+        strength = _("WEAK match: same phone number only")
+    else:
+        strength = _("WEAK match: same name and postal code only")
+    return f"{label} — {strength}"
 
 
 class EraseForm(forms.Form):
@@ -321,3 +356,36 @@ class RectifyForm(forms.Form):
 
     def changes(self) -> dict[str, str]:
         return {n: self.cleaned_data[n] for n in RECTIFIABLE_FIELDS if self.cleaned_data[n].strip()}
+
+
+class EnrolmentCodeForm(forms.Form):
+    """The setup wizard's step before the QR code: the one-time code the owner issued
+    (privacy notice S13: the password alone does not enrol a second factor)."""
+
+    code = forms.CharField(
+        label=_("Enrolment code"),
+        max_length=40,
+        help_text=_(
+            "The one-time code the owner gave you, e.g. ABCD-EFGH-JKLM. Without it no "
+            "authenticator can be linked to your account, so nobody who learns your "
+            "password can do it first."
+        ),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}),
+    )
+
+    def __init__(self, user, **kwargs):
+        super().__init__(**kwargs)
+        self.user = user
+
+    def clean_code(self) -> str:
+        from .enrolment import code_is_valid
+
+        code = self.cleaned_data["code"]
+        if not code_is_valid(user=self.user, code=code):
+            raise forms.ValidationError(
+                _(
+                    "This enrolment code does not work: it is mistyped, used already or "
+                    "expired (a code lasts 72 hours). Ask the owner for a new one."
+                )
+            )
+        return code

@@ -1,6 +1,7 @@
 """Fulfilling each kind of request (S16–S19), called from the request's admin page.
 
-Every function checks the request is open and linked, does the work through
+Every function checks the request is open and linked and the requester verified as the
+linked customers (data_requests.require_verified), does the work through
 the operation modules (access_report, rectification, objection, anonymisation,
 erasure), closes the request with an outcome the requester reads on the status
 page, and returns what happened.
@@ -15,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from customers.models import Channel, ObjectionPurpose
+from customers.models import Channel, Customer, ObjectionPurpose
 
 from . import data_requests
 from .access_report import build_access_report, report_json
@@ -30,6 +31,7 @@ from .models import (
     RequestKind,
 )
 from .objection import record_objections
+from .rectification import RectificationOutcome, apply_rectification
 from .suppression import suppress
 
 REPORT_DOWNLOAD_DAYS = 30
@@ -40,6 +42,7 @@ def _require(data_request: DataRequest, kind: str) -> None:
         raise data_requests.RequestStateError("kind or status")
     if not data_request.customers.exists():
         raise data_requests.RequestStateError("no customer linked")
+    data_requests.require_verified(data_request)
 
 
 def report_for_request(data_request: DataRequest) -> dict:
@@ -65,13 +68,15 @@ def report_for_request(data_request: DataRequest) -> dict:
 
 @transaction.atomic
 def release_access_report(*, data_request: DataRequest, actor) -> DataRequest:
-    """Freeze the report staff previewed and let the requester download it."""
+    """Freeze the report staff previewed and let the requester download it; a linked
+    customer whose e-mail on record is not the requester's is told there (no content)."""
     _require(data_request, RequestKind.ACCESS)
     data_request.report_json = report_json(report_for_request(data_request)).decode()
     data_request.report_released_at = timezone.now()
     data_request.report_expires_at = timezone.now() + datetime.timedelta(days=REPORT_DOWNLOAD_DAYS)
     data_request.save(update_fields=["report_json", "report_released_at", "report_expires_at"])
     record(action=AuditAction.REPORT_RELEASED, actor=actor, obj=data_request)
+    data_requests.tell_addresses_on_record(data_request, actor=actor)
     with translation.override(data_request.reply_language):
         outcome = _(
             "Your access report is ready: download it on this page as a PDF and as "
@@ -115,6 +120,18 @@ def fulfil_objection(*, data_request: DataRequest, actor) -> DataRequest:
         labels = ", ".join(str(ObjectionPurpose(p).label) for p in data_request.objection_purposes)
         outcome = _("Your objection is recorded and in force: %(purposes)s.") % {"purposes": labels}
     return data_requests.complete_request(data_request=data_request, outcome=outcome, actor=actor)
+
+
+@transaction.atomic
+def fulfil_rectification(
+    *, data_request: DataRequest, customer: Customer, changes: dict[str, str], actor
+) -> RectificationOutcome:
+    """Apply the correction to one linked customer; the request stays open (staff tell
+    the recipients, then complete it)."""
+    _require(data_request, RequestKind.RECTIFICATION)
+    if not data_request.customers.filter(pk=customer.pk).exists():
+        raise data_requests.RequestStateError("customer not linked")
+    return apply_rectification(customer=customer, changes=changes, actor=actor)
 
 
 @transaction.atomic

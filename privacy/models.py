@@ -9,7 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import DIRECT_MARKETING_PURPOSES
+from customers.models import DIRECT_MARKETING_PURPOSES, Customer
 
 
 class ActorType(models.TextChoices):
@@ -47,6 +47,11 @@ class AuditAction(models.TextChoices):
     OTP_ENROLLED = "otp_enrolled", _("Second factor enrolled")
     EMAIL_FAILED = "email_failed", _("E-mail to the requester failed")
     CONFIRMATION_RESENT = "confirmation_resent", _("Confirmation link sent again")
+    IDENTITY_VERIFIED = "identity_verified", _("Identity verified")
+    RELEASE_NOTICE = "release_notice", _("Release told to the e-mail address on record")
+    OBJECTION_WITHDRAWN = "objection_withdrawn", _("Objection withdrawn")
+    PASSWORD_SET = "password_set", _("Password set")
+    ENROLMENT_CODE_ISSUED = "enrolment_code_issued", _("Second-factor enrolment code issued")
 
 
 class AuditEvent(models.Model):
@@ -153,6 +158,55 @@ class ConfidentialityCommitment(models.Model):
             raise ValidationError({"signed_on": _("A commitment cannot be signed in the future.")})
 
 
+class EnrolmentCodeQuerySet(models.QuerySet):
+    def usable(self) -> EnrolmentCodeQuerySet:
+        return self.filter(used_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class EnrolmentCode(models.Model):
+    """A one-time code the owner hands a staff member for enrolling their first second
+    factor (privacy notice S13): whoever learns a new account's password cannot enrol
+    a device of their own with it. Stored as a hash only; shown once, when issued."""
+
+    user = models.ForeignKey(
+        "auth.User",
+        verbose_name=_("staff member"),
+        related_name="enrolment_codes",
+        on_delete=models.CASCADE,
+    )
+    code_hash = models.CharField(
+        _("code hash"), max_length=128, help_text=_("A hash of the code; the code itself is not stored.")
+    )
+    issued_by = models.ForeignKey(
+        "auth.User",
+        verbose_name=_("issued by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Empty when issued from the command line."),
+    )
+    issued_at = models.DateTimeField(_("issued"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
+
+    objects = EnrolmentCodeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("enrolment code")
+        verbose_name_plural = _("enrolment codes")
+
+    def __str__(self) -> str:
+        issued = self.issued_at.isoformat(timespec="minutes")
+        return str(_("Enrolment code issued %(time)s") % {"time": issued})
+
+    def matches(self, typed: str) -> bool:
+        """Whether `typed` (normalised: no dashes or spaces, upper case) is this code."""
+        from django.contrib.auth.hashers import check_password
+
+        return bool(typed) and check_password(typed, self.code_hash)
+
+
 class ControllerDetails(models.Model):
     """The controller and the contact person named in the privacy notice (S1).
 
@@ -233,10 +287,21 @@ CLOSED_STATUSES = [
 ]
 
 
+def same_email(a: str, b: str) -> bool:
+    """Whether two addresses are one mailbox, as far as identity goes: ASCII case only,
+    since Unicode folding would take "ß" for "ss", an address someone else may hold."""
+    return bool(a.strip()) and a.strip().encode().lower() == b.strip().encode().lower()
+
+
 class IdentityMethod(models.TextChoices):
+    """How staff made sure the requester is the customer. The e-mail link proves only
+    that the requester reads the address they wrote: it identifies them only when the
+    customer on record has that same address."""
+
     EMAIL_ON_FILE = "email_on_file", _("E-mail address on file matched")
     SIGNATURE_COMPARED = "signature_compared", _("Signature compared with one on file")
     IN_PERSON = "in_person", _("Seen in person")
+    PHONE_CALLBACK = "phone_callback", _("Called back at the phone number on record")
     OTHER = "other", _("Other (described)")
 
 
@@ -357,7 +422,15 @@ class DataRequest(models.Model):
     identity_method = models.CharField(
         _("identity verified by"), max_length=24, blank=True, choices=IdentityMethod.choices
     )
-    identity_note = models.CharField(_("how (other)"), max_length=500, blank=True)
+    identity_note = models.CharField(
+        _("how and why"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "How the identity was verified, and why that way: needed for 'other' and when the "
+            "request's e-mail is not the one on record. Never a personal identity number."
+        ),
+    )
     identity_verified_at = models.DateTimeField(_("identity verified"), null=True, blank=True)
     identity_verified_by = models.ForeignKey(
         "auth.User",
@@ -455,6 +528,50 @@ class DataRequest(models.Model):
             self.kind == RequestKind.OBJECTION
             and bool(set(DIRECT_MARKETING_PURPOSES) & set(self.objection_purposes))
         )
+
+    def customers_with_other_email(self) -> list[Customer]:
+        """Linked customers whose e-mail on record is not the one the request came from
+        (or who have none): the e-mail link does not show the requester is them."""
+        return [c for c in self.customers.all() if not same_email(self.email, c.email or "")]
+
+    def verification_problem(self) -> str | None:
+        """Why the request cannot be fulfilled yet as far as identity goes, or None.
+
+        Nothing is released, changed or erased before a verification is recorded; one by
+        the e-mail link counts only while every linked customer has the request's e-mail
+        on record, and any other way needs its reason written when they differ."""
+        if not (self.identity_verified_at and self.identity_method):
+            return str(
+                _(
+                    "Verify the requester's identity first: nothing is released, changed or "
+                    "erased before a verification is recorded."
+                )
+            )
+        return self.identity_method_problem(self.identity_method, self.identity_note)
+
+    def identity_method_problem(self, method: str, note: str) -> str | None:
+        """Why `method` (with `note`) does not verify the requester as the linked customers,
+        or None."""
+        others = self.customers_with_other_email()
+        if not others:
+            return None
+        if method == IdentityMethod.EMAIL_ON_FILE:
+            return str(
+                _(
+                    "The e-mail on record of customer %(ids)s is not the request's: the e-mail "
+                    "link does not show the requester is them. Verify the identity another way "
+                    "and write why."
+                )
+                % {"ids": ", ".join(f"#{c.pk}" for c in others)}
+            )
+        if not note.strip():
+            return str(
+                _(
+                    "The request's e-mail is not the one on record: write how and why the "
+                    "identity was verified."
+                )
+            )
+        return None
 
     def erase_identity(self) -> None:
         """Clear who asked, the signature and the released report; the reference, kind,

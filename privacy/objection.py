@@ -7,6 +7,7 @@ at once.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -53,3 +54,59 @@ def record_objections(
         counts={"recorded": len(new), "already_in_force": len(in_force)},
     )
     return ObjectionOutcome(customer.pk, new, sorted(in_force))
+
+
+def _staff(actor):
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+@transaction.atomic
+def record_objection(*, objection: MarketingObjection, actor) -> MarketingObjection:
+    """Record one objection staff entered (its purpose, date and channel, validated by its
+    form); who recorded it is the staff member."""
+    if objection.pk is not None:
+        raise ValueError("This objection is recorded already.")
+    objection.recorded_by = _staff(actor)
+    objection.save()
+    record(
+        action=AuditAction.OBJECTION_RECORDED,
+        actor=actor,
+        obj=objection,
+        fields=list(MarketingObjection.RECORD_FIELDS),
+    )
+    return objection
+
+
+class ObjectionWithdrawnError(Exception):
+    """The objection was withdrawn already: a withdrawal is recorded once."""
+
+
+@transaction.atomic
+def withdraw_objection(
+    *, objection: MarketingObjection, channel: str, actor, withdrawn_at: datetime.datetime | None = None
+) -> MarketingObjection:
+    """Record that the customer withdrew an objection: when, by which channel, and who
+    wrote it down. The objection itself stays as recorded, so the history shows what was
+    in force when (S17); objecting again later records a new objection.
+
+    Steps: check the channel and the date; write the withdrawal only if none is stored
+    (one UPDATE, so two staff members cannot both withdraw it); audit it.
+    """
+    if channel not in Channel.values:
+        raise ValueError("Unknown channel.")
+    when = withdrawn_at or timezone.now()
+    if when < objection.received_at or when > timezone.now():
+        raise ValueError("A withdrawal is dated between the objection and now.")
+    written = MarketingObjection.objects.filter(pk=objection.pk, withdrawn_at__isnull=True).update(
+        withdrawn_at=when, withdrawal_channel=channel, withdrawn_by=_staff(actor)
+    )
+    if not written:
+        raise ObjectionWithdrawnError(objection.pk)
+    record(
+        action=AuditAction.OBJECTION_WITHDRAWN,
+        actor=actor,
+        obj=objection,
+        fields=list(MarketingObjection.WITHDRAWAL_FIELDS),
+    )
+    objection.refresh_from_db()
+    return objection

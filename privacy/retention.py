@@ -14,6 +14,7 @@ from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.utils import timezone
 
+from customers.import_uploads import sweep_uploads
 from customers.models import Customer
 
 from .anonymisation import anonymise_customers
@@ -29,6 +30,7 @@ class RetentionOutcome:
     unconfirmed_requests_deleted: int
     request_identities_cleared: int
     expired_sessions_deleted: int
+    import_uploads_deleted: int = 0
 
     def as_counts(self) -> dict[str, int]:
         return {
@@ -37,6 +39,7 @@ class RetentionOutcome:
             "unconfirmed_requests_deleted": self.unconfirmed_requests_deleted,
             "request_identities_cleared": self.request_identities_cleared,
             "expired_sessions_deleted": self.expired_sessions_deleted,
+            "import_uploads_deleted": self.import_uploads_deleted,
         }
 
 
@@ -62,7 +65,9 @@ def apply_retention(*, dry_run: bool = False) -> RetentionOutcome:
     5. clear who asked (identity fields, signature, released report) from requests
        closed more than REQUEST_IDENTITY_RETENTION_DAYS ago;
     6. delete expired staff sessions (Django keeps them until told to);
-    7. write one audit event with the counts (not on a dry run).
+    7. delete import files whose preview was abandoned over an hour ago
+       (customers/import_uploads.py);
+    8. write one audit event with the counts (not on a dry run).
     """
     inactive = inactive_customers()
     held = inactive.with_open_invoices()
@@ -76,10 +81,18 @@ def apply_retention(*, dry_run: bool = False) -> RetentionOutcome:
     sessions = Session.objects.filter(expire_date__lt=timezone.now())
     if dry_run:
         counts = (expired.count(), held_count, unconfirmed.count(), old_closed.count(), sessions.count())
-        return RetentionOutcome(True, *counts)
+        return RetentionOutcome(True, *counts, import_uploads_deleted=sweep_uploads(dry_run=True))
     anonymised = anonymise_customers(expired, audit=False).customers
     deleted = unconfirmed.delete()[1].get("privacy.DataRequest", 0)
     cleared = old_closed.erase_identities()
-    outcome = RetentionOutcome(False, anonymised, held_count, deleted, cleared, sessions.delete()[0])
+    outcome = RetentionOutcome(
+        False,
+        anonymised,
+        held_count,
+        deleted,
+        cleared,
+        sessions.delete()[0],
+        import_uploads_deleted=sweep_uploads(),
+    )
     record(action=AuditAction.RETENTION_RUN, object_type="customers.customer", counts=outcome.as_counts())
     return outcome

@@ -3,20 +3,43 @@ signed confidentiality commitment before any customer data is shown."""
 
 from __future__ import annotations
 
+import functools
+import re
+
+from django import forms
+from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponseRedirect
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponseRedirect
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
-from django_otp import user_has_device
+from django_otp import devices_for_user, user_has_device
 from two_factor.admin import AdminSiteOTPRequired
-from two_factor.views import LoginView
+from two_factor.forms import MethodForm
+from two_factor.views import BackupTokensView, DisableView, LoginView, SetupView
+
+from .forms import EnrolmentCodeForm
 
 NO_COMMITMENT_MESSAGE = _(
     "You cannot see customer, order or request data until the owner has recorded the date "
     "you signed the confidentiality commitment (privacy notice: only staff who have signed "
     "one may handle the register)."
 )
+
+
+# The one spelling of an object id in an admin address: the id as the database has it.
+CANONICAL_ID = re.compile(r"[1-9][0-9]{0,17}")
+
+
+def is_owner(user) -> bool:
+    """The owner: a member of the Owner group (or the superuser `create_owner` made)."""
+    from .groups import OWNER_GROUP
+
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return user.is_superuser or user.groups.filter(name=OWNER_GROUP).exists()
 
 
 def has_commitment(user) -> bool:
@@ -51,6 +74,19 @@ class RegisterAdminSite(AdminSiteOTPRequired):
             admin_class = type(admin_class.__name__, (SafeListMixin, admin_class), namespace)
         super().register(model_or_iterable, admin_class, **options)
 
+    def admin_view(self, view, cacheable=False):
+        """Every admin page, with an object's id in its address only in the canonical
+        form: Django would also open customer 3 at `+3`, ` 3` or `03`, and customer 30
+        at `3_0` (int() reads all of them), so one page would have many addresses."""
+
+        @functools.wraps(view)
+        def canonical_ids_only(request, *args, **kwargs):
+            if not _canonical_object_id(request, kwargs):
+                raise Http404
+            return view(request, *args, **kwargs)
+
+        return super().admin_view(canonical_ids_only, cacheable)
+
     def index(self, request, extra_context=None):
         extra_context = extra_context or {}
         if not has_commitment(request.user):
@@ -61,10 +97,48 @@ class RegisterAdminSite(AdminSiteOTPRequired):
             extra_context["request_counts"] = DataRequest.objects.inbox_counts()
         return super().index(request, extra_context)
 
+    def password_change(self, request, extra_context=None):
+        """A staff member's own new password is in the audit log (never the password)."""
+        from .audit import record
+        from .models import AuditAction
+
+        response = super().password_change(request, extra_context)
+        if request.method == "POST" and response.status_code == 302:
+            record(action=AuditAction.PASSWORD_SET, actor=request.user, obj=request.user)
+        return response
+
     def each_context(self, request):
         context = super().each_context(request)
         context["has_commitment"] = has_commitment(request.user)
         return context
+
+
+class StaffLoginView(LoginView):
+    """two_factor's login wizard, which saves no session for a visitor who only opens the
+    page: its GET always starts the wizard afresh (formtools resets the state it keeps in
+    the session), so there is nothing to keep until a password is accepted. Otherwise
+    every anonymous visit, a crawler's included, would write a session row. The CSRF
+    token is a cookie (CSRF_USE_SESSIONS is off), so the form still posts."""
+
+    def get_prefix(self, request, *args, **kwargs):
+        return "login_view"  # two_factor's own: the form's field names stay "login_view-..."
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        if not request.user.is_authenticated:
+            response.render()  # the template reads the wizard's state: render it first
+            request.session.pop(self.storage.prefix, None)
+        return response
+
+
+def _canonical_object_id(request: HttpRequest, kwargs: dict) -> bool:
+    for name in ("object_id", "id"):  # a model admin's own pages: the id as typed
+        if name in kwargs:
+            return bool(CANONICAL_ID.fullmatch(kwargs[name]))
+    if "pk" in kwargs:  # our own object pages (`<int:pk>/...`): int() has read "03" as 3
+        segments = request.path_info.removeprefix(f"/{settings.ADMIN_URL}").split("/")
+        return len(segments) > 2 and bool(CANONICAL_ID.fullmatch(segments[2]))
+    return True
 
 
 def staff_login(request: HttpRequest):
@@ -79,4 +153,79 @@ def staff_login(request: HttpRequest):
             return HttpResponseRedirect(target)
         if not user_has_device(user):
             return HttpResponseRedirect(reverse("two_factor:setup"))
-    return LoginView.as_view()(request)
+    return StaffLoginView.as_view()(request)
+
+
+class StaffSetupView(SetupView):
+    """The library's enrolment wizard with one step more before the QR code: the
+    one-time enrolment code the owner issued (`privacy.enrolment`). No step after it
+    is shown, nor its secret made, until the code is accepted; the code is used up
+    when the device is saved, in the same transaction, and both are audited."""
+
+    form_list = (("welcome", forms.Form), ("code", EnrolmentCodeForm), ("method", MethodForm))
+
+    def process_step(self, form):
+        if self.steps.current == "code":
+            self.storage.extra_data["enrolment_code_accepted"] = True
+        return super().process_step(form)
+
+    def render(self, form=None, **kwargs):
+        # Covers every way to a step (next, back, a posted wizard_goto_step).
+        accepted = self.storage.extra_data.get("enrolment_code_accepted")
+        if self.steps.current not in ("welcome", "code") and not accepted:
+            return self.render_goto_step("code")
+        return super().render(form, **kwargs)
+
+    @transaction.atomic
+    def done(self, form_list, **kwargs):
+        from .audit import record
+        from .enrolment import redeem_enrolment_code
+        from .models import AuditAction
+
+        user = self.request.user
+        code = next(f.cleaned_data["code"] for f in form_list if isinstance(f, EnrolmentCodeForm))
+        if not redeem_enrolment_code(user=user, code=code):  # used by another session meanwhile
+            self.storage.reset()
+            messages.error(
+                self.request, _("The enrolment code was used meanwhile. Ask the owner for a new one.")
+            )
+            return redirect("two_factor:setup")
+        response = super().done(form_list, **kwargs)
+        record(
+            action=AuditAction.OTP_ENROLLED,
+            actor=user,
+            object_type="auth.user",
+            object_id=user.pk,
+            fields=["enrolment_code"],
+        )
+        return response
+
+
+class StaffDisableView(DisableView):
+    """Switching one's own second factor off deletes its devices: audited, and a new
+    device then needs an enrolment code from the owner like the first one."""
+
+    @transaction.atomic
+    def form_valid(self, form):
+        from .audit import record
+        from .models import AuditAction
+
+        user = self.request.user
+        devices = [(device._meta.label_lower, device.pk) for device in devices_for_user(user)]
+        response = super().form_valid(form)
+        for label, pk in devices:
+            record(action=AuditAction.DELETE, actor=user, object_type=label, object_id=pk)
+        return response
+
+
+class StaffBackupTokensView(BackupTokensView):
+    """New backup codes replace the old ones: audited (the device, never a code)."""
+
+    @transaction.atomic
+    def form_valid(self, form):
+        from .audit import record
+        from .models import AuditAction
+
+        response = super().form_valid(form)
+        record(action=AuditAction.CHANGE, actor=self.request.user, obj=self.get_device(), fields=["tokens"])
+        return response

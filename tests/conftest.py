@@ -75,6 +75,13 @@ def audit_log_flushable():
 
 
 @pytest.fixture(autouse=True)
+def upload_dir(settings, tmp_path):
+    """Each test's own folder for import files waiting between preview and confirmation."""
+    settings.IMPORT_UPLOAD_DIR = str(tmp_path)
+    return tmp_path / "kb-imports"
+
+
+@pytest.fixture(autouse=True)
 def empty_cache():
     """Rate limits live in the cache; every test starts with none used."""
     from django.core.cache import cache

@@ -167,3 +167,13 @@ def customer_admin_form(**overrides) -> dict:
         data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
     data.update(overrides)
     return data
+
+
+def verify_identity_on_page(client, data_request, method: str = "email_on_file", note: str = "") -> None:
+    """Staff record the identity verification on the request's page, as every fulfilment
+    step needs (issue 17)."""
+    from django.urls import reverse
+
+    url = reverse("admin:privacy_datarequest_verify", args=[data_request.pk])
+    response = client.post(url, {"method": method, "note": note})
+    assert response.status_code == 302, response.content.decode()[:500]

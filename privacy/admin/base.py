@@ -86,11 +86,24 @@ class RegisterModelAdmin(admin.ModelAdmin):
     # -- the audit log ----------------------------------------------------------
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
-        # The object the page showed, whatever form its id took in the address.
-        shown = (getattr(response, "context_data", None) or {}).get("original")
+        self._record_view(request, response, "original")
+        return response
+
+    def history_view(self, request, object_id, extra_context=None):
+        response = super().history_view(request, object_id, extra_context)
+        self._record_view(request, response, "object")  # its title is the person's name
+        return response
+
+    def delete_view(self, request, object_id, extra_context=None):
+        response = super().delete_view(request, object_id, extra_context)
+        self._record_view(request, response, "object")  # it lists the person's rows
+        return response
+
+    def _record_view(self, request: HttpRequest, response, key: str) -> None:
+        # The object the page showed, by its real id (the site admits canonical ids only).
+        shown = (getattr(response, "context_data", None) or {}).get(key)
         if self.audit_views and request.method == "GET" and response.status_code == 200 and shown:
             record(action=AuditAction.VIEW, actor=request.user, obj=shown)
-        return response
 
     def save_model(self, request, obj, form, change):
         stamp(obj, request.user)

@@ -40,8 +40,8 @@ from ..forms import (
     RectifyForm,
     StepForm,
 )
-from ..models import AuditAction, ControllerDetails, DataRequest, DataRequestQuerySet, RequestKind
-from ..rectification import Recipient, apply_rectification, notification_letter_pdf, refusal_certificate_pdf
+from ..models import AuditAction, ControllerDetails, DataRequest, DataRequestQuerySet
+from ..rectification import Recipient, notification_letter_pdf, refusal_certificate_pdf
 from .base import RegisterModelAdmin
 
 
@@ -153,6 +153,8 @@ class DataRequestAdmin(RegisterModelAdmin):
                 "data_request": obj,
                 "timeline": obj.events.select_related("actor"),
                 "linked": obj.customers.all(),
+                "other_email_ids": {c.pk for c in obj.customers_with_other_email()},
+                "verification_problem": obj.verification_problem() if obj.is_open else None,
                 "suggestions": suggestions,
                 "signature_png": base64.b64encode(obj.drawn_signature).decode()
                 if obj.drawn_signature
@@ -168,9 +170,9 @@ class DataRequestAdmin(RegisterModelAdmin):
         return super().change_view(request, object_id, form_url, {**context, **(extra_context or {})})
 
     @staticmethod
-    def _suggestions(data_request: DataRequest) -> list[Customer]:
+    def _suggestions(data_request: DataRequest) -> list[data_requests.SuggestedMatch]:
         linked = set(data_request.customers.values_list("pk", flat=True))
-        return [c for c in data_requests.suggested_customers(data_request) if c.pk not in linked]
+        return [m for m in data_requests.suggested_matches(data_request) if m.customer.pk not in linked]
 
     # -- the steps ---------------------------------------------------------------
     def step_view(self, request: HttpRequest, pk: int, name: str) -> HttpResponse:
@@ -185,6 +187,8 @@ class DataRequestAdmin(RegisterModelAdmin):
             try:
                 with transaction.atomic():
                     getattr(self, f"{name}_step")(request, data_request, form)
+            except data_requests.IdentityNotVerified as refusal:  # the message says what to do
+                form.add_error(None, refusal.message)
             except data_requests.RequestStateError:
                 messages.error(request, gettext("That step does not fit the request's status."))
                 return page
@@ -208,7 +212,7 @@ class DataRequestAdmin(RegisterModelAdmin):
         return build(data_request, data) if build else StepForm(data)
 
     def verify_form(self, data_request, data):
-        return IdentityForm(data)
+        return IdentityForm(data, data_request=data_request)
 
     def verify_step(self, request, data_request, form):
         data_requests.verify_identity(
@@ -278,10 +282,10 @@ class DataRequestAdmin(RegisterModelAdmin):
         return RectifyForm(data, customers=data_request.customers.all())
 
     def rectify_step(self, request, data_request, form):
-        if data_request.kind != RequestKind.RECTIFICATION or not data_request.is_open:
-            raise data_requests.RequestStateError("not an open rectification")
         customer = form.cleaned_data["customer"]
-        outcome = apply_rectification(customer=customer, changes=form.changes(), actor=request.user)
+        outcome = fulfilment.fulfil_rectification(
+            data_request=data_request, customer=customer, changes=form.changes(), actor=request.user
+        )
         if not outcome.applied:  # nothing was changed
             for field_name, errors in outcome.errors.items():
                 form.add_error(field_name if field_name in form.fields else None, errors)
@@ -319,6 +323,7 @@ class DataRequestAdmin(RegisterModelAdmin):
             raise Http404
         item = notify[index]
         customer = get_object_or_404(Customer, pk=item["customer"])
+        record(action=AuditAction.VIEW, actor=request.user, obj=customer, fields=["notification_letter"])
         pdf = notification_letter_pdf(
             recipient=Recipient(item["kind"], item["name"], item["category"]),
             customer=customer,
@@ -333,6 +338,7 @@ class DataRequestAdmin(RegisterModelAdmin):
         data_request = get_object_or_404(DataRequest, pk=pk, kind="rectification", status="refused")
         if not self.has_view_permission(request, data_request):
             raise PermissionDenied
+        record(action=AuditAction.VIEW, actor=request.user, obj=data_request, fields=["refusal_certificate"])
         requested = "\n".join(
             [
                 data_request.rectification_what,

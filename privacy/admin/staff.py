@@ -6,10 +6,17 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
+from django_otp import user_has_device
 
 from ..audit import record
+from ..enrolment import issue_enrolment_code
 from ..models import AuditAction, ConfidentialityCommitment
+from ..staff import is_owner
 from .base import RegisterModelAdmin
 
 
@@ -45,11 +52,46 @@ class StaffUserAdmin(RegisterModelAdmin, UserAdmin):
         "last_login",
     ]
     list_select_related = ["confidentiality_commitment"]
+    change_form_template = "admin/privacy/staff_user_change_form.html"
 
     @admin.display(description=_("commitment signed"))
     def commitment_signed_on(self, obj):
         commitment = getattr(obj, "confidentiality_commitment", None)
         return commitment.signed_on if commitment else "–"
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.enrolment_code_view)
+        return [path("<int:pk>/enrolment-code/", view, name="auth_user_enrolment_code"), *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "can_issue_enrolment_code": is_owner(request.user)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def enrolment_code_view(self, request, pk):
+        """The owner issues a one-time enrolment code (S13): asked on a GET, issued on the
+        POST and shown on that page only (never stored, never in a message or a log)."""
+        user = get_object_or_404(User, pk=pk)
+        if not (is_owner(request.user) and self.has_change_permission(request, user)):
+            raise PermissionDenied
+        issued = issue_enrolment_code(user=user, issued_by=request.user) if request.method == "POST" else None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Enrolment code for a second factor"),
+            "opts": self.opts,
+            "original": user,
+            "issued": issued,
+            "has_device": user_has_device(user, confirmed=True),
+        }
+        return TemplateResponse(request, "admin/privacy/enrolment_code.html", context)
+
+    def user_change_password(self, request, id, form_url=""):
+        """Setting a staff member's password is audited (the account, never the password)."""
+        before = User.objects.filter(pk=id).values_list("password", flat=True).first()
+        response = super().user_change_password(request, id, form_url)
+        after = User.objects.filter(pk=id).values_list("password", flat=True).first()
+        if before is not None and after != before:
+            record(action=AuditAction.PASSWORD_SET, actor=request.user, object_type="auth.user", object_id=id)
+        return response
 
     def save_formset(self, request, form, formset, change):
         super().save_formset(request, form, formset, change)
@@ -64,4 +106,9 @@ class StaffUserAdmin(RegisterModelAdmin, UserAdmin):
                 )
 
 
-admin.site.register(Group, GroupAdmin)
+@admin.register(Group)
+class StaffGroupAdmin(RegisterModelAdmin, GroupAdmin):
+    """The Owner and Staff groups decide who sees what (S13): every change of a group's
+    permissions is audited (field names), like a change of a user's groups."""
+
+    requires_commitment = False

@@ -15,7 +15,8 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from customers.models import Customer
-from privacy.data_requests import confirm_request, submit_request
+from privacy.data_requests import confirm_request, submit_request, verify_identity
+from privacy.enrolment import issue_enrolment_code
 from privacy.groups import OWNER_GROUP, STAFF_GROUP
 from privacy.models import ConfidentialityCommitment, DataRequest
 from tests.factories import CustomerFactory, OrderFactory
@@ -51,15 +52,16 @@ def login(page, live_server, user) -> None:
 
 def test_owner_enrols_works_an_access_request_and_the_customer_downloads_it(page, live_server, shots):
     """S13, S16: password and a TOTP code (enrolled on first login), the inbox with days
-    left, identity verified, customer linked, report previewed and released; the customer
-    downloads the PDF and the JSON."""
+    left, customer linked (a strong match), report previewed; release refused until the
+    identity is verified, then released; the customer downloads the PDF and the JSON."""
     owner = get_user_model().objects.create_user(
         "omistaja", password=PASSWORD, is_staff=True, is_superuser=True
     )
     owner.groups.add(Group.objects.get(name=OWNER_GROUP))
     ConfidentialityCommitment.objects.create(user=owner, signed_on="2026-01-02")
+    code = issue_enrolment_code(user=owner).code
     aino = CustomerFactory(first_name="Aino", last_name="Mäkinen", email="aino@example.fi")
-    OrderFactory(customer=aino, order_number="JOURNEY-1")
+    OrderFactory(customer=aino, order_number="JOURNEY-1", ordered_on="2025-03-14")
     request, token = received_request("access")
 
     page.goto(f"{live_server.url}/admin/")
@@ -67,6 +69,9 @@ def test_owner_enrols_works_an_access_request_and_the_customer_downloads_it(page
     page.fill("#id_auth-password", PASSWORD)
     page.get_by_role("button", name=NEXT).click()
     shots(page, "enrol-welcome")
+    page.get_by_role("button", name=NEXT).click()
+    page.fill("#id_code-code", code)  # the owner's one-time enrolment code (create_owner's)
+    shots(page, "enrol-code")
     while page.locator("#id_generator-token").count() == 0:  # the wizard's intro steps
         page.get_by_role("button", name=NEXT).click()
     secret = re.search(r"[A-Z2-7]{16,}", page.locator("main, #content").first.inner_text()).group(0)
@@ -82,8 +87,7 @@ def test_owner_enrols_works_an_access_request_and_the_customer_downloads_it(page
     expect(row).to_contain_text(str(request.days_left))
     shots(page, "inbox")
     row.get_by_role("link", name=request.reference).click()
-    page.select_option("select[name=method]", "email_on_file")
-    page.get_by_role("button", name="Kirjaa varmistus").click()
+    expect(page.locator("#content")).to_contain_text("vahva osuma: sama sähköposti")
     page.get_by_label(re.compile("Aino Mäkinen")).check()
     page.get_by_role("button", name="Liitä tähän pyyntöön").click()
     expect(page.locator("#content")).to_contain_text(f"#{aino.pk}")
@@ -91,6 +95,13 @@ def test_owner_enrols_works_an_access_request_and_the_customer_downloads_it(page
         page.get_by_role("link", name="Esikatsele PDF").click()
     assert popup.value.url.endswith("/preview/")
     shots(page, "request-page")
+    page.get_by_role("button", name="Julkaise raportti pyytäjälle").click()  # not yet verified
+    expect(page.locator(".messagelist .error")).to_contain_text("Varmista ensin pyytäjän henkilöllisyys")
+    shots(page, "release-refused")
+    assert DataRequest.objects.get().report_released_at is None
+    page.select_option("select[name=method]", "email_on_file")
+    page.get_by_role("button", name="Kirjaa varmistus").click()
+    expect(page.locator(".messagelist")).to_contain_text("Henkilöllisyyden varmistus on kirjattu.")
     page.get_by_role("button", name="Julkaise raportti pyytäjälle").click()
     assert DataRequest.objects.get().status == "completed"
 
@@ -100,6 +111,7 @@ def test_owner_enrols_works_an_access_request_and_the_customer_downloads_it(page
         page.get_by_role("link", name="Raportti (PDF)").click()
     text = "".join(p.extract_text() for p in PdfReader(pdf_download.value.path()).pages)
     assert "Tarkastusraportti" in text and "JOURNEY-1" in text
+    assert "14.3.2025" in text  # the order's date, written the Finnish way
     with page.expect_download() as json_download:
         page.get_by_role("link", name=re.compile("JSON")).click()
     data = json.loads(open(json_download.value.path(), encoding="utf-8").read())
@@ -130,6 +142,7 @@ def test_erasure_is_refused_for_an_open_invoice_then_done_after_payment(page, li
     invoice.save()
     second, _ = received_request("erasure", last_name="Poistettava", signature_name="Aino Poistettava")
     second.customers.add(aino)
+    verify_identity(data_request=second, method="email_on_file", note="", actor=owner)
     page.goto(f"{live_server.url}/admin/privacy/datarequest/{second.pk}/change/")
     page.fill("input[name=confirm_reference]", second.reference)
     page.get_by_role("button", name="Poista ja merkitse valmiiksi").click()
@@ -150,6 +163,7 @@ def test_labels_leave_out_a_customer_who_objected_through_the_web_form(page, liv
         "objection", last_name="Kieltäjä", signature_name="Aino Kieltäjä", objection_purposes=["listing"]
     )
     request.customers.add(objector)
+    verify_identity(data_request=request, method="email_on_file", note="", actor=owner)
     login(page, live_server, owner)
     page.goto(f"{live_server.url}/admin/privacy/datarequest/{request.pk}/change/")
     page.get_by_role("button", name="Kirjaa kiellot ja merkitse valmiiksi").click()

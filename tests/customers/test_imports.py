@@ -17,13 +17,6 @@ IMPORT = reverse("admin:customers_customer_import")
 CONFIRM = reverse("admin:customers_customer_process_import")
 
 
-@pytest.fixture(autouse=True)
-def upload_dir(settings, tmp_path):
-    """Where the uploaded file waits between the preview and the confirmation."""
-    settings.IMPORT_UPLOAD_DIR = str(tmp_path)
-    return tmp_path / "kb-imports"
-
-
 def preview(client, content: bytes, name="customers.csv", source="web_shop"):
     upload = SimpleUploadedFile(name, content)
     return client.post(IMPORT, {"import_file": upload, "source": source}, HTTP_ACCEPT_LANGUAGE="en")

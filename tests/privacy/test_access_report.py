@@ -62,7 +62,9 @@ def test_json_holds_every_field_the_admin_shows(customer, rf, owner):
             "recorded_by",
             "disclosed_by",
             "changed_by",
+            "withdrawn_by",
         }  # staff identities are not the person's data
+        staff_only.add("withdraw")  # the objection's withdraw link
         assert person[key], key
         assert shown[model_name] - staff_only <= set(person[key][0]), key
     assert person["customer"]["organisation"]["name"] == "Kuntosali Oy"

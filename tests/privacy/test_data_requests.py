@@ -317,7 +317,7 @@ def test_plain_text_mail_is_not_html_escaped(client, django_capture_on_commit_ca
         capture=django_capture_on_commit_callbacks,
     )
     body = mail.outbox[0].body
-    assert "Hello D'Arcy & Co," in body and "&amp;" not in body and "&#x27;" not in body
+    assert "“D'Arcy & Co Mäkinen”" in body and "&amp;" not in body and "&#x27;" not in body
 
 
 def test_no_extension_once_the_first_month_is_over(client, owner_client, django_capture_on_commit_callbacks):

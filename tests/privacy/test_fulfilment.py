@@ -15,6 +15,7 @@ from tests.factories import (
     OrderFactory,
     customer_admin_form,
     request_form_data,
+    verify_identity_on_page,
 )
 from tests.mailbox import links
 
@@ -58,6 +59,7 @@ def test_access_report_is_previewed_released_and_downloaded(client, owner_client
     DataRequest.objects.filter(pk=request.pk).update(status=RequestStatus.RECEIVED)
     OrderFactory(customer=aino, order_number="ACC-1")
     owner_client.post(url("link", request), {"customers": [str(aino.pk)]})
+    verify_identity_on_page(owner_client, request)
     preview = owner_client.get(url("preview", request))
     assert preview["Content-Type"] == "application/pdf" and "ACC-1" in pdf_text(preview.content)
     status_url = f"/en/privacy/status/{submitted.status_token}/"
@@ -83,8 +85,9 @@ def test_objection_to_direct_marketing_cannot_be_refused_and_is_recorded_at_once
     """S17: art. 21(3): completing records every purpose; refusing is not possible."""
     request = DataRequestFactory(kind="objection", objection_purposes=["listing", "direct_marketing"])
     owner_client.post(url("link", request), {"customers": [str(aino.pk)]})
+    verify_identity_on_page(owner_client, request)
     owner_client.post(url("refuse", request), {"reason": "Ei käy."})
-    assert DataRequest.objects.get().status == RequestStatus.RECEIVED
+    assert DataRequest.objects.get().status == RequestStatus.IDENTITY_VERIFIED
     owner_client.post(url("objection", request))
     assert set(MarketingObjection.objects.in_force().values_list("purpose", flat=True)) == {
         "listing",
@@ -100,12 +103,13 @@ def test_erasure_request_is_blocked_by_an_open_invoice_then_completed(owner_clie
     invoice = OrderFactory(customer=aino, invoice_status="open")
     request = DataRequestFactory(kind="erasure")
     owner_client.post(url("link", request), {"customers": [str(aino.pk)]})
+    verify_identity_on_page(owner_client, request)
     page = owner_client.get(url("change", request))
     assert "Avoin lasku" in page.text
     blocked = owner_client.post(url("erase", request), {"confirm_reference": request.reference})
     assert blocked.status_code == 400 and "Poisto on estetty: Avoin lasku" in blocked.text
     assert Customer.objects.filter(pk=aino.pk).exists()
-    assert DataRequest.objects.get().status == RequestStatus.RECEIVED
+    assert DataRequest.objects.get().status == RequestStatus.IDENTITY_VERIFIED
 
     invoice.invoice_status = "paid"
     invoice.save()
@@ -134,6 +138,7 @@ def test_rectification_is_applied_and_recipients_get_letters(owner_client, aino)
         rectification_grounds="Avioliitto",
     )
     owner_client.post(url("link", request), {"customers": [str(aino.pk)]})
+    verify_identity_on_page(owner_client, request)
     owner_client.post(url("rectify", request), {"customer": str(aino.pk), "last_name": "Mäkelä"})
     assert Customer.objects.get(pk=aino.pk).last_name == "Mäkelä"
     page = owner_client.get(url("change", request))
@@ -160,6 +165,7 @@ def test_anonymisation_request_anonymises_the_linked_customer(owner_client, aino
     """S19: anonymisation on request."""
     request = DataRequestFactory(kind="anonymisation")
     owner_client.post(url("link", request), {"customers": [str(aino.pk)]})
+    verify_identity_on_page(owner_client, request)
     owner_client.post(url("anonymise", request))
     aino.refresh_from_db()
     assert aino.anonymised_at and aino.last_name == ""
@@ -176,6 +182,7 @@ def test_the_answer_reaches_the_requester_after_their_identity_is_cleared(
 
     request = DataRequestFactory(kind=kind)
     owner_client.post(url("link", request), {"customers": [str(aino.pk)]})
+    verify_identity_on_page(owner_client, request)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         if kind == "erasure":
@@ -183,7 +190,7 @@ def test_the_answer_reaches_the_requester_after_their_identity_is_cleared(
         else:
             owner_client.post(url("anonymise", request))
     assert [m.to for m in mail.outbox] == [["aino@example.fi"]]
-    assert mail.outbox[0].body.startswith("Hei Aino,")
+    assert mail.outbox[0].body.startswith("Hei,") and request.reference in mail.outbox[0].subject
     request.refresh_from_db()
     assert request.status == RequestStatus.COMPLETED and request.identity_erased_at
     assert request.email != "aino@example.fi"
@@ -194,11 +201,13 @@ def test_anonymising_a_customer_clears_their_earlier_requests_and_reports(owner_
     a released access report (a full copy of their data) included."""
     access = DataRequestFactory(kind="access", identity_note="Passi FI1234567 näytetty")
     owner_client.post(url("link", access), {"customers": [str(aino.pk)]})
+    verify_identity_on_page(owner_client, access, "in_person", "Passi FI1234567 näytetty")
     owner_client.post(url("release", access))
     access.refresh_from_db()
     assert access.status == RequestStatus.COMPLETED and "Asiakaskatu" in access.report_json
     anonymisation = DataRequestFactory(kind="anonymisation")
     owner_client.post(url("link", anonymisation), {"customers": [str(aino.pk)]})
+    verify_identity_on_page(owner_client, anonymisation)
     owner_client.post(url("anonymise", anonymisation))
     for term in ["Mäkinen", "Asiakaskatu", "aino@example.fi", "FI1234567"]:
         assert find_personal_data(term) == [], term
@@ -207,6 +216,7 @@ def test_anonymising_a_customer_clears_their_earlier_requests_and_reports(owner_
 def test_erasure_clears_the_identity_note(owner_client, aino):
     request = DataRequestFactory(kind="erasure", identity_note="Ajokortti 123456 näytetty")
     owner_client.post(url("link", request), {"customers": [str(aino.pk)]})
+    verify_identity_on_page(owner_client, request, "in_person", "Ajokortti 123456 näytetty")
     owner_client.post(url("erase", request), {"confirm_reference": request.reference})
     request.refresh_from_db()
     assert request.status == RequestStatus.COMPLETED and request.identity_note == ""
@@ -228,6 +238,7 @@ def test_do_not_contact_again_is_kept_as_a_hash_and_honoured_when_the_person_ret
     request = DataRequest.objects.get()
     assert request.no_contact_again
     owner_client.post(url("link", request), {"customers": [str(aino.pk)]})
+    verify_identity_on_page(owner_client, request)
     page = owner_client.get(
         reverse("admin:privacy_datarequest_change", args=[request.pk]), HTTP_ACCEPT_LANGUAGE="en"
     )
@@ -256,6 +267,7 @@ def test_without_the_wish_nothing_is_kept(owner_client, aino):
 
     request = DataRequestFactory(kind="erasure")
     owner_client.post(url("link", request), {"customers": [str(aino.pk)]})
+    verify_identity_on_page(owner_client, request)
     owner_client.post(url("erase", request), {"confirm_reference": request.reference})
     assert not Customer.objects.filter(pk=aino.pk).exists()
     assert not ContactSuppression.objects.exists()
@@ -279,6 +291,7 @@ def test_the_requesters_own_address_is_suppressed_when_the_customer_had_another(
     client.post(links(mail.outbox[0])[0])
     request = DataRequest.objects.get()
     owner_client.post(url("link", request), {"customers": [str(found_by_phone.pk)]})
+    verify_identity_on_page(owner_client, request, "phone_callback", "Soitettu numeroon rekisterissä")
     owner_client.post(url("erase", request), {"confirm_reference": request.reference})
     assert not Customer.objects.exists()
     assert ContactSuppression.objects.count() == 1 and is_suppressed("aino@example.fi")

@@ -44,7 +44,7 @@ def test_staff_verify_identity_link_customers_and_refuse_with_a_timeline(
     CustomerFactory(email="other@example.fi")
     change = reverse("admin:privacy_datarequest_change", args=[request.pk])
     page = owner_client.get(change)
-    assert list(page.context["suggestions"]) == [match]
+    assert [m.customer for m in page.context["suggestions"]] == [match]
 
     owner_client.post(
         reverse("admin:privacy_datarequest_verify", args=[request.pk]), {"method": "other", "note": ""}
@@ -69,7 +69,7 @@ def test_staff_verify_identity_link_customers_and_refuse_with_a_timeline(
     assert request.identity_method == "email_on_file"
     assert [e.action for e in request.events.all()] == [
         "request_submitted",
-        "request_status",
+        "identity_verified",
         "request_linked",
         "request_status",
     ]

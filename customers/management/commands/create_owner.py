@@ -5,6 +5,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from privacy.enrolment import issue_enrolment_code
 from privacy.groups import OWNER_GROUP
 from privacy.models import ConfidentialityCommitment
 
@@ -21,7 +22,10 @@ class Command(BaseCommand):
     def handle(self, *args, username, **options):
         User = get_user_model()
         if User.objects.filter(is_superuser=True).exists():
-            self.stdout.write("An owner account exists already.")
+            self.stdout.write(
+                "An owner account exists already. Not enrolled yet and the code is lost or "
+                "expired? manage.py issue_enrolment_code <user name> gives a new one."
+            )
             return
         password = secrets.token_urlsafe(15)
         owner = User.objects.create_superuser(username=username, email="", password=password)
@@ -30,10 +34,14 @@ class Command(BaseCommand):
         ConfidentialityCommitment.objects.create(
             user=owner, signed_on=timezone.localdate(), recorded_by=owner
         )
+        # Nobody enrols a second factor with the password alone, the owner included.
+        issued = issue_enrolment_code(user=owner)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Created the owner account.\n  user name: {username}\n  password:  {password}\n"
-                "The password is shown only now and stored only as a hash: write it down.\n"
-                "On first login you enrol a second factor (an authenticator app)."
+                f"  enrolment code: {issued.code}\n"
+                "Both are shown only now and stored only as hashes: write them down.\n"
+                "On first login you enrol a second factor (an authenticator app): the wizard "
+                "asks for the enrolment code (it lasts 72 hours) before it shows the QR code."
             )
         )
