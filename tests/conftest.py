@@ -89,3 +89,20 @@ def empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+def pytest_collection_modifyitems(items):
+    """A test outside tests/browser that asks for a fixture of pytest-playwright (say a
+    parameter named `page`) is run among the browser journeys, after their database
+    flush has emptied the staff groups and the controller's details: refuse it."""
+    strays = [
+        item.nodeid
+        for item in items
+        if "browser_name" in getattr(getattr(item, "callspec", None), "params", {})
+        and "tests/browser/" not in str(item.fspath)
+    ]
+    if strays:
+        raise pytest.UsageError(
+            "These tests ask for a pytest-playwright fixture (rename a parameter called "
+            "`page`?): " + ", ".join(strays)
+        )
