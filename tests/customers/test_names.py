@@ -2,6 +2,7 @@
 in the admin, on labels and in e-mails, never text that reads the other way round."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from customers.models import Customer
@@ -72,3 +73,26 @@ def test_public_form_accepts_an_ordinary_name(client, django_capture_on_commit_c
         response = client.post("/fi/privacy/request/", request_form_data(first_name="Åsa-Märta"))
     assert response.status_code == 302
     assert DataRequest.objects.get().first_name == "Åsa-Märta"
+
+
+@pytest.mark.parametrize("name", REFUSED)
+def test_an_import_row_with_a_control_or_bidi_character_in_a_name_imports_nothing(owner_client, name):
+    """S7/S8: a shop export whose name carries a bidi override (the trick that makes a mail
+    read backwards) is refused at the preview, naming the row and the field; nothing is
+    stored, the valid row included."""
+    content = (
+        "first_name,last_name,email,postal_code,city\n"
+        "Hyvä,Rivi,hyva@example.fi,00100,Helsinki\n"
+        f'"{name}",Rivi,huono@example.fi,00100,Helsinki\n'  # quoted as a shop quotes a line break
+    ).encode()
+    response = owner_client.post(
+        reverse("admin:customers_customer_import"),
+        {"import_file": SimpleUploadedFile("customers.csv", content), "source": "web_shop"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 200
+    outcome = response.context["outcome"]
+    assert [(row.number, list(row.errors)) for row in outcome.invalid_rows] == [(2, ["first_name"])]
+    assert "cannot contain control characters" in response.text
+    assert not response.context["confirm_form"]
+    assert not Customer.objects.exists()

@@ -93,6 +93,32 @@ def test_a_failed_login_does_not_store_the_typed_password_or_code(client, owner)
     assert "auth-password=********************" in attempt.post_data
 
 
+def test_a_typed_password_is_in_no_table_after_failed_logins(client, owner):
+    """S13: after a wrong password, and after a right password with a wrong code, no
+    column of any table holds the typed password or code (attempts, sessions, the audit
+    log, the cache table): read back from the database itself, row by row."""
+    from django.db import connection
+
+    wrong = "Kesa2026!salis"
+    client.post(
+        reverse("staff-login"),
+        {"login_view-current_step": "auth", "auth-username": owner.username, "auth-password": wrong},
+    )
+    client.post(
+        reverse("staff-login"),
+        {"login_view-current_step": "auth", "auth-username": owner.username, "auth-password": PASSWORD},
+    )
+    client.post(reverse("staff-login"), {"login_view-current_step": "token", "token-otp_token": "918273"})
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor):
+            # A table name from the database's own catalogue, quoted: no input reaches it.
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608
+            for row in cursor.fetchall():
+                text = " ".join(str(value) for value in row)
+                assert wrong not in text, table
+                assert "918273" not in text, table
+
+
 def test_staff_without_commitment_sees_no_customer_data(client, staff_without_commitment):
     """S13: no customer data before the confidentiality commitment is recorded."""
     customer = CustomerFactory(last_name="Salassapidettävä")
