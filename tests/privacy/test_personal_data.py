@@ -211,7 +211,11 @@ def test_anonymisation_clears_every_identifying_field_and_keeps_the_statistics(o
     earlier = DataRequestFactory(kind="access", identity_note="Aino Mäkinen näytti passin")
     DataRequest.objects.filter(pk=earlier.pk).update(status=RequestStatus.REFUSED, closed_at=timezone.now())
     earlier.customers.add(customer)
-    rows = {Customer: [customer], Order: list(customer.orders.all()), Disclosure: list(customer.disclosures.all())}
+    rows = {
+        Customer: [customer],
+        Order: list(customer.orders.all()),
+        Disclosure: list(customer.disclosures.all()),
+    }
     kept = {}
     for model, objs in rows.items():
         for obj in objs:
