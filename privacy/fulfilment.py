@@ -145,7 +145,7 @@ def fulfil_anonymisation(*, data_request: DataRequest, actor) -> DataRequest:
             "bookkeeping and statistics without anything that identifies you."
         )
     data_request = data_requests.complete_request(data_request=data_request, outcome=outcome, actor=actor)
-    data_request.erase_identity()
+    data_request.erase_identity(keep_outcome=True)  # the text above, naming no one
     return data_request
 
 
@@ -187,5 +187,5 @@ def fulfil_erasure(*, data_request: DataRequest, actor) -> list[ErasureOutcome]:
         if kept:
             outcome += " " + _("Kept:") + " " + "; ".join(kept) + "."
     data_request = data_requests.complete_request(data_request=data_request, outcome=outcome, actor=actor)
-    data_request.erase_identity()
+    data_request.erase_identity(keep_outcome=True)  # the text above, naming no one
     return outcomes

@@ -326,7 +326,8 @@ class DataRequestQuerySet(models.QuerySet):
         )
 
     def erase_identities(self) -> int:
-        """Forget who asked on these requests (see DataRequest.erase_identity); requests
+        """Forget who asked and what was written on these requests (see
+        DataRequest.erase_identity); requests
         erased before are left as they are. Returns how many were erased now."""
         erased = 0
         for data_request in self.filter(identity_erased_at__isnull=True):
@@ -462,22 +463,6 @@ class DataRequest(models.Model):
     report_released_at = models.DateTimeField(_("report released"), null=True, blank=True)
     report_expires_at = models.DateTimeField(_("report download expires"), null=True, blank=True)
 
-    # Who asked and what they wrote: erased with the request's identity (erase_identity).
-    IDENTITY_FIELDS = (
-        "first_name",
-        "last_name",
-        "email",
-        "phone",
-        "street_address",
-        "postal_code",
-        "city",
-        "signature_name",
-        "rectification_what",
-        "rectification_correct",
-        "rectification_grounds",
-        "identity_note",
-    )
-
     objects = DataRequestQuerySet.as_manager()
 
     class Meta:
@@ -573,14 +558,20 @@ class DataRequest(models.Model):
             )
         return None
 
-    def erase_identity(self) -> None:
-        """Clear who asked, the signature and the released report; the reference, kind,
-        dates and outcome stay (to show how the request was handled)."""
-        for name in self.IDENTITY_FIELDS:
-            setattr(self, name, "")
-        self.email = f"erased-{self.pk}@invalid"
-        self.drawn_signature = None
-        self.report_json = ""
+    def erase_identity(self, *, keep_outcome: bool = False) -> None:
+        """Clear who asked, the signature, the released report and every text written on
+        the request (what the requester wrote; staff's reasons, notes and the outcome, any
+        of which may name the person: replaced by a placeholder); the reference, kind,
+        status and dates stay, to show how the request was handled. What goes is declared
+        in privacy/personal_data.py. `keep_outcome`: the app wrote the outcome just now,
+        naming no one, and the requester still reads it on the status page."""
+        from .personal_data import erased_values
+
+        values = erased_values(self)
+        if keep_outcome:
+            del values["outcome"]
+        for name, value in values.items():
+            setattr(self, name, value)
         self.identity_erased_at = timezone.now()
         self.save()
 

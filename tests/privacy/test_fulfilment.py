@@ -219,7 +219,8 @@ def test_erasure_clears_the_identity_note(owner_client, aino):
     verify_identity_on_page(owner_client, request, "in_person", "Ajokortti 123456 näytetty")
     owner_client.post(url("erase", request), {"confirm_reference": request.reference})
     request.refresh_from_db()
-    assert request.status == RequestStatus.COMPLETED and request.identity_note == ""
+    # Staff's note is replaced by the placeholder: a note existed, what it said is gone.
+    assert request.status == RequestStatus.COMPLETED and request.identity_note == "[poistettu]"
 
 
 def test_do_not_contact_again_is_kept_as_a_hash_and_honoured_when_the_person_returns(
