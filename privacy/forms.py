@@ -116,10 +116,9 @@ class DataRequestForm(forms.Form):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
-        if "website" in self.fields:  # not on the staff's form (RegisteredRequestForm)
-            self.fields["website"].widget.attrs.update(
-                {"autocomplete": "off", "tabindex": "-1", "class": "form-control"}
-            )
+        self.fields["website"].widget.attrs.update(
+            {"autocomplete": "off", "tabindex": "-1", "class": "form-control"}
+        )
 
     def clean_website(self) -> str:
         if self.cleaned_data["website"]:
@@ -399,10 +398,7 @@ class RegisteredRequestForm(DataRequestForm):
     requester's own signature is on the letter (or there is none, by phone): the web
     form's typed signature, declaration and bot trap are not asked for."""
 
-    signature_name = None
-    declaration = None
-    drawn_signature = None
-    website = None
+    NOT_ASKED = ("signature_name", "declaration", "drawn_signature", "website")
 
     channel = forms.ChoiceField(
         label=_("Received by"), choices=[c for c in RequestChannel.choices if c[0] != RequestChannel.WEB]
@@ -441,9 +437,14 @@ class RegisteredRequestForm(DataRequestForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         fields = self.fields
+        for name in self.NOT_ASKED:
+            del fields[name]
         fields["kind"].label = _("Kind of request")
-        fields["kind"].widget = forms.Select(choices=RequestKind.choices)
-        fields["reply_language"].widget = forms.Select(choices=fields["reply_language"].choices)
+        for name in ("kind", "reply_language"):  # drop-downs, as elsewhere in the admin
+            choice = fields[name]
+            assert isinstance(choice, forms.ChoiceField)
+            choice.widget = forms.Select()
+            choice.choices = choice.choices  # the setter hands them to the new widget
         fields["email"] = forms.EmailField(
             label=_("E-mail"),
             max_length=254,

@@ -633,11 +633,12 @@ class DataRequest(models.Model):
     @property
     def objection_channel(self) -> str:
         """The channel an objection made by this request is recorded with (S6, S17)."""
-        return {
+        channels: dict[str, str] = {
             RequestChannel.WEB: Channel.WEB_FORM,
             RequestChannel.EMAIL: Channel.EMAIL,
             RequestChannel.PHONE: Channel.PHONE,
-        }.get(self.channel, Channel.CUSTOMER_SERVICE)  # a letter or a visit: customer service
+        }
+        return channels.get(self.channel, Channel.CUSTOMER_SERVICE)  # a letter or a visit: customer service
 
 
 class DataRequestEvent(models.Model):

@@ -412,7 +412,8 @@ class DataRequestAdmin(RegisterModelAdmin):
                 initial={"channel": "post", "received_on": timezone.localdate(), "reply_language": "fi"}
             )
         fieldsets = [(title, {"fields": names}) for title, names in RegisteredRequestForm.FIELDSETS]
-        adminform = helpers.AdminForm(form, fieldsets, {}, model_admin=self)
+        # A plain form, not a ModelForm: the admin's wrappers only read its fields and errors.
+        adminform = helpers.AdminForm(form, fieldsets, {}, model_admin=self)  # type: ignore[arg-type]
         context = {
             **self.admin_site.each_context(request),
             "title": gettext("Register a request"),
@@ -424,7 +425,7 @@ class DataRequestAdmin(RegisterModelAdmin):
             "to_field": None,
             "media": self.media + adminform.media,
             "inline_admin_formsets": [],
-            "errors": helpers.AdminErrorList(form, []),
+            "errors": helpers.AdminErrorList(form, []),  # type: ignore[arg-type]
             "preserved_filters": self.get_preserved_filters(request),
             "show_save_and_add_another": False,
             "show_save_and_continue": False,
