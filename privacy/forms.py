@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from crispy_forms.helper import FormHelper
 from django import forms
+from django.contrib.admin.widgets import AdminDateWidget
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.utils.text import capfirst
@@ -405,6 +406,7 @@ class RegisteredRequestForm(DataRequestForm):
     )
     received_on = forms.DateField(
         label=_("Date received"),
+        widget=AdminDateWidget,
         help_text=_(
             "The day the request reached us: the one-month deadline counts from it (GDPR art. 12(3))."
         ),
