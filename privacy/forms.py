@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 from crispy_forms.helper import FormHelper
 from django import forms
-from django.contrib.admin.widgets import AdminDateWidget
 from django.conf import settings
+from django.contrib.admin.widgets import AdminDateWidget
 from django.core.validators import RegexValidator
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
