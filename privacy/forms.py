@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.conf import settings
+from django.contrib.admin.widgets import AdminDateWidget
 from django.core.validators import RegexValidator
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
@@ -17,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from customers.models import Customer, ObjectionPurpose
 from customers.validators import validate_name_characters
 
-from .models import DataRequest, IdentityMethod, RequestKind
+from .models import DataRequest, IdentityMethod, RequestChannel, RequestKind
 from .rectification import RECTIFIABLE_FIELDS, field_label
 
 if TYPE_CHECKING:
@@ -178,7 +179,7 @@ class DataRequestForm(forms.Form):
             "signature_name",
             "declaration",
         ]
-        fields = {name: data[name] for name in names}
+        fields = {name: data[name] for name in names if name in self.fields}
         if data["kind"] == RequestKind.RECTIFICATION:
             fields.update(
                 {n: data[n] for n in ["rectification_what", "rectification_correct", "rectification_grounds"]}
@@ -389,3 +390,119 @@ class EnrolmentCodeForm(forms.Form):
                 )
             )
         return code
+
+
+class RegisteredRequestForm(DataRequestForm):
+    """A request received by post, e-mail, phone or at the counter, as staff register it
+    (privacy notice S14): who asked, with the contact details the web form takes, what
+    they asked, when it reached us, and the scanned letter if there is one. The
+    requester's own signature is on the letter (or there is none, by phone): the web
+    form's typed signature, declaration and bot trap are not asked for."""
+
+    NOT_ASKED = ("signature_name", "declaration", "drawn_signature", "website")
+
+    channel = forms.ChoiceField(
+        label=_("Received by"), choices=[c for c in RequestChannel.choices if c[0] != RequestChannel.WEB]
+    )
+    received_on = forms.DateField(
+        label=_("Date received"),
+        widget=AdminDateWidget,
+        help_text=_(
+            "The day the request reached us: the one-month deadline counts from it (GDPR art. 12(3))."
+        ),
+    )
+    scanned_letter = forms.FileField(
+        label=_("Scanned letter (optional)"),
+        required=False,
+        help_text=_("PDF, JPEG or PNG. Kept privately with the request and deleted with its identity data."),
+    )
+
+    # The fields in the order staff fill them in, in three groups.
+    FIELDSETS = [
+        (_("The request"), ["kind", "channel", "received_on", "reply_language", "scanned_letter"]),
+        (
+            _("Who asked"),
+            ["first_name", "last_name", "email", "phone", "street_address", "postal_code", "city"],
+        ),
+        (
+            _("What is asked"),
+            [
+                "rectification_what",
+                "rectification_correct",
+                "rectification_grounds",
+                "objection_purposes",
+                "no_contact_again",
+            ],
+        ),
+    ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        fields = self.fields
+        for name in self.NOT_ASKED:
+            del fields[name]
+        fields["kind"].label = _("Kind of request")
+        for name in ("kind", "reply_language"):  # drop-downs, as elsewhere in the admin
+            choice = fields[name]
+            assert isinstance(choice, forms.ChoiceField)
+            choice.widget = forms.Select()
+            choice.choices = choice.choices  # the setter hands them to the new widget
+        fields["email"] = forms.EmailField(
+            label=_("E-mail"),
+            max_length=254,
+            required=False,
+            help_text=_(
+                "The answer and the link to the request's status page are sent here. Empty: "
+                "the answer goes by post to the address below."
+            ),
+        )
+        for name, label in [
+            ("phone", _("Phone")),
+            ("street_address", _("Street address")),
+            ("postal_code", _("Postal code")),
+            ("city", _("City")),
+            ("rectification_what", _("What is wrong (rectification)")),
+            ("rectification_correct", _("What it should be (rectification)")),
+            ("rectification_grounds", _("Grounds (rectification)")),
+            ("objection_purposes", _("Purposes objected to (objection)")),
+            ("no_contact_again", _("Do not contact again (erasure)")),
+        ]:
+            fields[name].label = label
+        fields["no_contact_again"].help_text = ""
+
+    def clean_received_on(self):
+        import datetime
+
+        from django.utils import timezone
+
+        received_on = self.cleaned_data["received_on"]
+        today = timezone.localdate()
+        if received_on > today:
+            raise forms.ValidationError(_("The date received cannot be in the future."))
+        if received_on < today - datetime.timedelta(days=366):
+            raise forms.ValidationError(_("The date received is over a year ago: check the year."))
+        return received_on
+
+    def clean_scanned_letter(self):
+        from .letter_scans import ScanRefused, scan_kind
+
+        upload = self.cleaned_data.get("scanned_letter")
+        if upload:
+            try:
+                scan_kind(upload)
+            except ScanRefused as refused:
+                raise forms.ValidationError(refused.message) from None
+        return upload
+
+    def clean(self):
+        cleaned = super().clean()
+        postal = all(cleaned.get(n, "").strip() for n in ["street_address", "postal_code", "city"])
+        if not self.errors and not cleaned.get("email") and not postal:
+            raise forms.ValidationError(
+                _("Give an e-mail address or the full postal address: the answer must reach the requester.")
+            )
+        return cleaned
+
+    def request_fields(self) -> dict:
+        # No typed signature: the letter carries the requester's own, or there is none.
+        return {**super().request_fields(), "signature_name": "", "declaration": False}

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from customers.models import Channel, Customer, ObjectionPurpose
+from customers.models import Customer, ObjectionPurpose
 
 from . import data_requests
 from .access_report import build_access_report, report_json
@@ -67,7 +67,7 @@ def report_for_request(data_request: DataRequest) -> dict:
 
 
 @transaction.atomic
-def release_access_report(*, data_request: DataRequest, actor) -> DataRequest:
+def release_access_report(*, data_request: DataRequest, actor, site_url: str = "") -> DataRequest:
     """Freeze the report staff previewed and let the requester download it; a linked
     customer whose e-mail on record is not the requester's is told there (no content)."""
     _require(data_request, RequestKind.ACCESS)
@@ -82,7 +82,9 @@ def release_access_report(*, data_request: DataRequest, actor) -> DataRequest:
             "Your access report is ready: download it on this page as a PDF and as "
             "machine-readable JSON until %(date)s."
         ) % {"date": timezone.localtime(data_request.report_expires_at).strftime("%-d.%-m.%Y")}
-    return data_requests.complete_request(data_request=data_request, outcome=outcome, actor=actor)
+    return data_requests.complete_request(
+        data_request=data_request, outcome=outcome, actor=actor, site_url=site_url
+    )
 
 
 def released_report(data_request: DataRequest) -> dict | None:
@@ -103,7 +105,7 @@ def record_download(data_request: DataRequest, fmt: str) -> None:
 
 
 @transaction.atomic
-def fulfil_objection(*, data_request: DataRequest, actor) -> DataRequest:
+def fulfil_objection(*, data_request: DataRequest, actor, site_url: str = "") -> DataRequest:
     _require(data_request, RequestKind.OBJECTION)
     recorded = 0
     for customer in data_request.customers.all():
@@ -111,7 +113,7 @@ def fulfil_objection(*, data_request: DataRequest, actor) -> DataRequest:
             record_objections(
                 customer=customer,
                 purposes=data_request.objection_purposes,
-                channel=Channel.WEB_FORM,
+                channel=data_request.objection_channel,
                 actor=actor,
                 received_at=data_request.submitted_at,
             ).recorded
@@ -119,7 +121,9 @@ def fulfil_objection(*, data_request: DataRequest, actor) -> DataRequest:
     with translation.override(data_request.reply_language):
         labels = ", ".join(str(ObjectionPurpose(p).label) for p in data_request.objection_purposes)
         outcome = _("Your objection is recorded and in force: %(purposes)s.") % {"purposes": labels}
-    return data_requests.complete_request(data_request=data_request, outcome=outcome, actor=actor)
+    return data_requests.complete_request(
+        data_request=data_request, outcome=outcome, actor=actor, site_url=site_url
+    )
 
 
 @transaction.atomic
@@ -135,7 +139,7 @@ def fulfil_rectification(
 
 
 @transaction.atomic
-def fulfil_anonymisation(*, data_request: DataRequest, actor) -> DataRequest:
+def fulfil_anonymisation(*, data_request: DataRequest, actor, site_url: str = "") -> DataRequest:
     _require(data_request, RequestKind.ANONYMISATION)
     anonymise_customers(data_request.customers.all(), actor=actor)
     with translation.override(data_request.reply_language):
@@ -144,7 +148,9 @@ def fulfil_anonymisation(*, data_request: DataRequest, actor) -> DataRequest:
             "details and the exact birth date are gone for good. Orders remain for "
             "bookkeeping and statistics without anything that identifies you."
         )
-    data_request = data_requests.complete_request(data_request=data_request, outcome=outcome, actor=actor)
+    data_request = data_requests.complete_request(
+        data_request=data_request, outcome=outcome, actor=actor, site_url=site_url
+    )
     data_request.erase_identity(keep_outcome=True)  # the text above, naming no one
     return data_request
 
@@ -158,7 +164,7 @@ def plan_erasure(data_request: DataRequest) -> list[ErasureOutcome]:
 
 
 @transaction.atomic
-def fulfil_erasure(*, data_request: DataRequest, actor) -> list[ErasureOutcome]:
+def fulfil_erasure(*, data_request: DataRequest, actor, site_url: str = "") -> list[ErasureOutcome]:
     """Erase every linked customer, or nothing when a hold blocks any of them."""
     _require(data_request, RequestKind.ERASURE)
     customers, wish = list(data_request.customers.all()), data_request.no_contact_again
@@ -186,6 +192,8 @@ def fulfil_erasure(*, data_request: DataRequest, actor) -> list[ErasureOutcome]:
         outcome = _("Your data has been erased from the customer register.")
         if kept:
             outcome += " " + _("Kept:") + " " + "; ".join(kept) + "."
-    data_request = data_requests.complete_request(data_request=data_request, outcome=outcome, actor=actor)
+    data_request = data_requests.complete_request(
+        data_request=data_request, outcome=outcome, actor=actor, site_url=site_url
+    )
     data_request.erase_identity(keep_outcome=True)  # the text above, naming no one
     return outcomes

@@ -3,13 +3,14 @@ controller details and contact suppressions."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import DIRECT_MARKETING_PURPOSES, Customer
+from customers.models import DIRECT_MARKETING_PURPOSES, Channel, Customer
 
 
 class ActorType(models.TextChoices):
@@ -52,6 +53,8 @@ class AuditAction(models.TextChoices):
     OBJECTION_WITHDRAWN = "objection_withdrawn", _("Objection withdrawn")
     PASSWORD_SET = "password_set", _("Password set")
     ENROLMENT_CODE_ISSUED = "enrolment_code_issued", _("Second-factor enrolment code issued")
+    REQUEST_REGISTERED = "request_registered", _("Request registered by staff")
+    CERTIFICATE_DOWNLOADED = "certificate_downloaded", _("Refusal certificate downloaded")
 
 
 class AuditEvent(models.Model):
@@ -267,6 +270,17 @@ class RequestKind(models.TextChoices):
     ERASURE = "erasure", _("Erasure of my data")
 
 
+class RequestChannel(models.TextChoices):
+    """How a request reached the business (privacy notice S14 names post, e-mail, phone
+    and the counter besides the web form)."""
+
+    WEB = "web", _("Web form")
+    POST = "post", _("Letter")
+    EMAIL = "email", _("E-mail")
+    PHONE = "phone", _("Phone")
+    COUNTER = "counter", _("At the counter")
+
+
 class RequestStatus(models.TextChoices):
     AWAITING_CONFIRMATION = "awaiting_confirmation", _("Awaiting e-mail confirmation")
     RECEIVED = "received", _("Received")
@@ -365,10 +379,22 @@ class DataRequest(models.Model):
     reply_language = models.CharField(
         _("reply language"), max_length=2, choices=[("fi", _("Finnish")), ("en", _("English"))]
     )
+    channel = models.CharField(
+        _("received by"),
+        max_length=8,
+        choices=RequestChannel.choices,
+        default=RequestChannel.WEB,
+        help_text=_(
+            "The web form, or the way staff received a request they registered; for those the "
+            "deadline counts from the day it reached us."
+        ),
+    )
     # Identity, used to find the customer; erased with the request's identity data.
     first_name = models.CharField(_("first name"), max_length=100)
     last_name = models.CharField(_("last name"), max_length=100)
-    email = models.EmailField(_("e-mail"))
+    email = models.EmailField(
+        _("e-mail"), blank=True, help_text=_("Empty only on a request registered by staff: answered by post.")
+    )
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     street_address = models.CharField(_("street address"), max_length=200, blank=True)
     postal_code = models.CharField(_("postal code"), max_length=10, blank=True)
@@ -458,6 +484,15 @@ class DataRequest(models.Model):
     # Tokens are stored only as hashes: a copy of the database opens no status page.
     status_token_hash = models.CharField(max_length=64, unique=True, editable=False)
     confirm_token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # The answer e-mail carries a status link of its own (the first link's token is not
+    # stored, so it cannot be sent again); also only a hash, and the first link still works.
+    # NULL, not "", until an answer is sent: unique allows any number of NULLs.
+    answer_token_hash = models.CharField(  # noqa: DJ001
+        max_length=64, unique=True, null=True, default=None, editable=False
+    )
+    # A letter staff registered, scanned: a random file name under LETTER_SCAN_DIR (never
+    # served from a public path; privacy.letter_scans); deleted with the identity data.
+    scanned_letter = models.CharField(_("scanned letter"), max_length=100, blank=True, editable=False)
     # The released access report (issue: fulfilment), a snapshot of what staff previewed.
     report_json = models.TextField(_("released access report"), blank=True, editable=False)
     report_released_at = models.DateTimeField(_("report released"), null=True, blank=True)
@@ -567,6 +602,7 @@ class DataRequest(models.Model):
         naming no one, and the requester still reads it on the status page."""
         from .personal_data import erased_values
 
+        self._erase_scanned_letter()  # before its name is cleared below
         values = erased_values(self)
         if keep_outcome:
             del values["outcome"]
@@ -574,6 +610,26 @@ class DataRequest(models.Model):
             setattr(self, name, value)
         self.identity_erased_at = timezone.now()
         self.save()
+
+    def _erase_scanned_letter(self) -> None:
+        """The scanned letter goes with the identity, once the erasure is committed."""
+        if self.scanned_letter:
+            from django.db import transaction
+
+            from .letter_scans import delete_scan
+
+            transaction.on_commit(functools.partial(delete_scan, self.scanned_letter))
+            self.scanned_letter = ""
+
+    @property
+    def objection_channel(self) -> str:
+        """The channel an objection made by this request is recorded with (S6, S17)."""
+        channels: dict[str, str] = {
+            RequestChannel.WEB: Channel.WEB_FORM,
+            RequestChannel.EMAIL: Channel.EMAIL,
+            RequestChannel.PHONE: Channel.PHONE,
+        }
+        return channels.get(self.channel, Channel.CUSTOMER_SERVICE)  # a letter or a visit: customer service
 
 
 class DataRequestEvent(models.Model):

@@ -103,7 +103,7 @@ def other(*, report: bool = False) -> Declared:
 
 
 def _erased_email(row: models.Model) -> str:
-    # DataRequest.email may not be empty: an address that can never receive mail.
+    # An address that can never receive mail: the row still shows it had one.
     return f"erased-{row.pk}@invalid"
 
 
@@ -261,6 +261,7 @@ DECLARATION: dict[str, dict[str, Declared]] = {
         "kind": other(),
         "status": other(),
         "reply_language": other(),
+        "channel": other(),
         # Who asked: erased with the request's identity (DataRequest.erase_identity).
         "first_name": identifying(),
         "last_name": identifying(),
@@ -295,6 +296,10 @@ DECLARATION: dict[str, dict[str, Declared]] = {
         "identity_erased_at": other(),
         "status_token_hash": other(),
         "confirm_token_hash": other(),
+        "answer_token_hash": other(),
+        # A scanned letter names the person: the file is deleted with the identity
+        # (DataRequest._erase_scanned_letter), its name cleared here.
+        "scanned_letter": identifying(),
         # The released access report is a full copy of the person's data.
         "report_json": identifying(),
         "report_released_at": other(),

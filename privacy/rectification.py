@@ -175,8 +175,10 @@ def refusal_certificate_pdf(
     received_on: datetime.date,
     controller: dict,
     language: str,
+    rectification: bool = True,
 ) -> bytes:
-    """The written certificate of a refused rectification (S18; art. 12(4))."""
+    """The written certificate of a refused rectification (S18; art. 12(4)), or of
+    another refused request (`rectification` False: `requested` names its kind)."""
     return _pdf(
         "privacy/refusal_certificate.html",
         {
@@ -186,6 +188,7 @@ def refusal_certificate_pdf(
             "reasons": reasons,
             "received_on": received_on,
             "controller": controller,
+            "rectification": rectification,
         },
         language,
     )

@@ -73,7 +73,7 @@ def test_staff_verify_identity_link_customers_and_refuse_with_a_timeline(
         "request_linked",
         "request_status",
     ]
-    assert "vastattu" in mail.outbox[-1].subject
+    assert "evätty" in mail.outbox[-1].subject  # a refusal says so (issue 18, item 6)
     page = owner_client.get(change)
     assert "Aikajana" in page.text and "Henkilöllisyys ei täsmää." in page.text
 
