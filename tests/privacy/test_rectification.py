@@ -6,14 +6,14 @@ from django.utils import translation
 from pypdf import PdfReader
 
 from customers.models import Customer, ObjectionPurpose
+from privacy.models import Notification
+from privacy.notifications import make_letter
 from privacy.objection import record_objections
 from privacy.rectification import (
     apply_rectification,
-    notification_letter_pdf,
-    recipients_to_notify,
     refusal_certificate_pdf,
 )
-from tests.factories import CustomerFactory, DisclosureFactory, MarketingObjectionFactory
+from tests.factories import CustomerFactory, DataRequestFactory, DisclosureFactory, MarketingObjectionFactory
 
 pytestmark = pytest.mark.django_db
 CONTROLLER = {
@@ -58,19 +58,20 @@ def test_invalid_rectification_changes_nothing(owner):
 
 
 def test_notification_letter_carries_the_corrected_value(owner):
-    customer = CustomerFactory(last_name="Oikeanen")
-    recipient = recipients_to_notify(customer)[0]
-    text = pdf_text(
-        notification_letter_pdf(
-            recipient=recipient,
-            customer=customer,
-            changed_fields=["last_name"],
-            rectified_on=datetime.date(2026, 11, 24),
-            controller=CONTROLLER,
-            language="en",
-        )
+    """S18: the letter to a recipient shows the value in the register when it is printed,
+    and says which fields were corrected and which deleted."""
+    customer = CustomerFactory(last_name="Oikeanen", phone="")
+    notification = Notification.objects.create(
+        request=DataRequestFactory(kind="rectification"),
+        customer=customer,
+        recipient_kind="disclosure",
+        recipient_name="Perintä Oy",
+        category="debt_collection",
+        changes={"last_name": "corrected", "phone": "deleted"},
     )
-    assert "Oikeanen" in text and "article 19" in text
+    text = pdf_text(make_letter(notification=notification, actor=owner, controller=CONTROLLER, language="en"))
+    assert "Oikeanen" in text and "article 19" in text and "Perintä Oy" in text
+    assert "corrected" in text and "deleted from our register" in text
 
 
 @pytest.mark.parametrize(
