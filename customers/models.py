@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from phonenumber_field.modelfields import PhoneNumberField
 
 from .validators import validate_business_id, validate_finnish_postal_code, validate_name_characters
@@ -667,9 +668,9 @@ class ChangeKind(models.TextChoices):
     notice: incorrect, unnecessary, incomplete or out-of-date data is corrected, deleted or
     completed)."""
 
-    CORRECTED = "corrected", _("corrected")
-    DELETED = "deleted", _("deleted")
-    COMPLETED = "completed", _("completed")
+    CORRECTED = "corrected", pgettext_lazy("kind of change", "corrected")
+    DELETED = "deleted", pgettext_lazy("kind of change", "deleted")
+    COMPLETED = "completed", pgettext_lazy("kind of change", "completed")
 
 
 class ChangeReason(models.TextChoices):

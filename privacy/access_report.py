@@ -50,7 +50,7 @@ ORDER_FIELDS = ["order_number", "ordered_on", "channel", "description", "total",
 OBJECTION_FIELDS = ["purpose", "received_at", "channel", "withdrawn_at", "withdrawal_channel"]
 CONSENT_FIELDS = ["given_at", "channel", "withdrawn_at"]
 DISCLOSURE_FIELDS = ["disclosed_on", "category", "recipient", "data_disclosed"]
-CHANGE_FIELDS = ["changed_at", "source", "fields"]
+CHANGE_FIELDS = ["changed_at", "source", "fields", "kind", "reason"]
 
 
 def _value(obj, name: str):

@@ -727,10 +727,10 @@ class Notification(models.Model):
     @property
     def field_kinds(self) -> list[tuple[str, str]]:
         """(field label, corrected / deleted / completed) in the register's order."""
-        order = [f.name for f in Customer._meta.concrete_fields]
-        kinds = dict(ChangeKind.choices)
+        labels = {f.name: str(f.verbose_name) for f in Customer._meta.concrete_fields}
+        order, kinds = list(labels), dict(ChangeKind.choices)
         return [
-            (str(Customer._meta.get_field(name).verbose_name), str(kinds.get(kind, kind)))
+            (labels[name], str(kinds.get(kind, kind)))
             for name, kind in sorted(self.changes.items(), key=lambda item: order.index(item[0]))
         ]
 
