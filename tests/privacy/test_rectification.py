@@ -5,6 +5,7 @@ import pytest
 from django.utils import translation
 from pypdf import PdfReader
 
+from customers.changes import record_change
 from customers.models import Customer, ObjectionPurpose
 from privacy.models import AuditEvent, Notification
 from privacy.notifications import make_letter
@@ -54,6 +55,17 @@ def test_rectification_applies_and_lists_source_and_recipients(owner):
         ("disclosure", "Perintä Oy"),
         ("disclosure", "Laskutus Oy"),
     ]
+
+
+def test_the_business_own_channels_and_the_person_are_not_sources_to_tell(owner):
+    """S18: "the one the wrong data came from" is told: a reseller, an address-update
+    service or a subcontractor; not the business's own shop or the person's own notice."""
+    customer = CustomerFactory(source="shop_purchase")
+    record_change(customer=customer, fields=["email"], source="customer_notice", actor=None)
+    record_change(customer=customer, fields=["street_address"], source="address_update", actor=None)
+    with translation.override("en"):
+        outcome = apply_rectification(customer=customer, changes={"city": "Espoo"}, actor=owner)
+    assert [(r.kind, r.name) for r in outcome.notify] == [("source", "Address-update service")]
 
 
 def test_invalid_rectification_changes_nothing(owner):
