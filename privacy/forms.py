@@ -15,11 +15,11 @@ from django.core.validators import RegexValidator
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import Customer, ObjectionPurpose
+from customers.models import ChangeReason, Customer, ObjectionPurpose
 from customers.validators import validate_name_characters
 
-from .models import DataRequest, IdentityMethod, RequestChannel, RequestKind
-from .rectification import RECTIFIABLE_FIELDS, field_label
+from .models import DataRequest, IdentityMethod, Notification, RequestChannel, RequestKind
+from .rectification import RECTIFIABLE_FIELDS, clearable, field_label
 
 if TYPE_CHECKING:
     from .data_requests import SuggestedMatch
@@ -329,8 +329,11 @@ class EraseForm(forms.Form):
 
 
 class RectifyForm(forms.Form):
-    """The corrections to one linked customer; only filled-in fields are changed, and the
-    values are validated with the register's own rules when applied."""
+    """The rectification of one linked customer (GDPR art. 16, 17(1)(a); the notice:
+    incorrect, unnecessary, incomplete or out-of-date data is corrected, deleted or
+    completed). A typed value corrects or completes a field; deleting a value takes the
+    field's own "clear" box, so an input left empty by mistake erases nothing. Each change
+    says why. The values are validated with the register's own rules when applied."""
 
     customer = forms.ModelChoiceField(label=_("Customer"), queryset=Customer.objects.none(), empty_label=None)
 
@@ -340,23 +343,88 @@ class RectifyForm(forms.Form):
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = customers
         for name in RECTIFIABLE_FIELDS:
-            self.fields[name] = forms.CharField(
-                label=capfirst(field_label(name)), max_length=200, required=False
+            label = capfirst(field_label(name))
+            self.fields[name] = forms.CharField(label=label, max_length=200, required=False)
+            self.fields[f"clear_{name}"] = forms.BooleanField(
+                label=_("clear %(field)s") % {"field": field_label(name)}, required=False
+            )
+            self.fields[f"reason_{name}"] = forms.ChoiceField(
+                label=_("why %(field)s is changed") % {"field": field_label(name)},
+                choices=[("", "–"), *ChangeReason.choices],
+                required=False,
             )
 
     @property
-    def correction_fields(self):
-        return [self[name] for name in RECTIFIABLE_FIELDS]
+    def correction_rows(self):
+        """One row per field: new value, clear box, reason, and whether it may be cleared."""
+        return [
+            (self[name], self[f"clear_{name}"], self[f"reason_{name}"], clearable(name))
+            for name in RECTIFIABLE_FIELDS
+        ]
 
     def clean(self):
         super().clean()
-        cleaned = self.cleaned_data
+        if self.errors:
+            return self.cleaned_data
+        for name in RECTIFIABLE_FIELDS:
+            self._check_row(name)
         if not self.errors and not self.changes():
-            raise forms.ValidationError(_("Fill in at least one field to correct."))
-        return cleaned
+            raise forms.ValidationError(_("Type a new value, or tick a field to clear, in at least one row."))
+        return self.cleaned_data
+
+    def _check_row(self, name: str) -> None:
+        typed = self.cleaned_data[name].strip()
+        cleared = self.cleaned_data[f"clear_{name}"]
+        reason = self.cleaned_data[f"reason_{name}"]
+        label = capfirst(field_label(name))
+        if cleared and not clearable(name):
+            self.add_error(
+                f"clear_{name}",
+                _("%(field)s is required in the register and cannot be cleared: correct it instead.")
+                % {"field": label},
+            )
+        elif typed and cleared:
+            self.add_error(f"clear_{name}", _("Type a new value or tick clear, not both."))
+        elif (typed or cleared) and not reason:
+            self.add_error(
+                f"reason_{name}", _("Choose why %(field)s is changed.") % {"field": field_label(name)}
+            )
+        elif reason and not (typed or cleared):
+            self.add_error(
+                name, _("Type the new value or tick clear, or leave the reason empty: nothing would change.")
+            )
+        elif cleared and reason == ChangeReason.INCOMPLETE:
+            self.add_error(
+                f"reason_{name}",
+                _("Data is deleted because it is incorrect, out of date or unnecessary, not incomplete."),
+            )
 
     def changes(self) -> dict[str, str]:
-        return {n: self.cleaned_data[n] for n in RECTIFIABLE_FIELDS if self.cleaned_data[n].strip()}
+        """The new value of each field to change; an empty one deletes the value."""
+        typed = {n: self.cleaned_data[n].strip() for n in RECTIFIABLE_FIELDS if self.cleaned_data[n].strip()}
+        cleared = {n: "" for n in RECTIFIABLE_FIELDS if self.cleaned_data.get(f"clear_{n}")}
+        return {**typed, **cleared}
+
+    def reasons(self) -> dict[str, str]:
+        return {n: self.cleaned_data[f"reason_{n}"] for n in self.changes()}
+
+
+class NotificationSentForm(forms.Form):
+    """Staff told one recipient of the rectification or erasure (art. 19)."""
+
+    notification = forms.ModelChoiceField(
+        queryset=Notification.objects.none(),
+        widget=forms.HiddenInput,
+        error_messages={
+            "invalid_choice": _("This recipient is marked told already, or is not on this request.")
+        },
+    )
+
+    def __init__(self, *args, data_request: DataRequest, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["notification"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = data_request.notifications.filter(sent_at__isnull=True)
 
 
 class EnrolmentCodeForm(forms.Form):

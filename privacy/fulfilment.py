@@ -30,8 +30,9 @@ from .models import (
     DataRequest,
     RequestKind,
 )
+from .notifications import record_notifications
 from .objection import record_objections
-from .rectification import RectificationOutcome, apply_rectification
+from .rectification import RectificationOutcome, apply_rectification, disclosure_recipients
 from .suppression import suppress
 
 REPORT_DOWNLOAD_DAYS = 30
@@ -128,14 +129,29 @@ def fulfil_objection(*, data_request: DataRequest, actor, site_url: str = "") ->
 
 @transaction.atomic
 def fulfil_rectification(
-    *, data_request: DataRequest, customer: Customer, changes: dict[str, str], actor
+    *,
+    data_request: DataRequest,
+    customer: Customer,
+    changes: dict[str, str],
+    actor,
+    reasons: dict[str, str] | None = None,
 ) -> RectificationOutcome:
-    """Apply the correction to one linked customer; the request stays open (staff tell
-    the recipients, then complete it)."""
+    """Correct, delete or complete fields of one linked customer and store on the request
+    each recipient to tell (art. 19); the request stays open (staff tell the recipients,
+    then complete it)."""
     _require(data_request, RequestKind.RECTIFICATION)
     if not data_request.customers.filter(pk=customer.pk).exists():
         raise data_requests.RequestStateError("customer not linked")
-    return apply_rectification(customer=customer, changes=changes, actor=actor)
+    outcome = apply_rectification(customer=customer, changes=changes, actor=actor, reasons=reasons)
+    if outcome.applied and outcome.kinds:
+        record_notifications(
+            data_request=data_request,
+            customer=customer,
+            recipients=outcome.notify,
+            changes=outcome.kinds,
+            actor=actor,
+        )
+    return outcome
 
 
 @transaction.atomic
@@ -174,6 +190,14 @@ def fulfil_erasure(*, data_request: DataRequest, actor, site_url: str = "") -> l
     ]
     if any(p.blocked for p in plans):
         return plans
+    for customer in customers:  # art. 19: the recipients are told of the erasure too
+        record_notifications(
+            data_request=data_request,
+            customer=customer,
+            recipients=disclosure_recipients(customer),
+            changes={},
+            actor=actor,
+        )
     outcomes = [
         erase_customer(c, actor=actor, data_request=data_request, suppress_contact=wish) for c in customers
     ]

@@ -10,7 +10,14 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import DIRECT_MARKETING_PURPOSES, Channel, Customer
+from customers.models import (
+    DIRECT_MARKETING_PURPOSES,
+    ChangeKind,
+    Channel,
+    Customer,
+    DisclosureCategory,
+    Source,
+)
 
 
 class ActorType(models.TextChoices):
@@ -39,7 +46,11 @@ class AuditAction(models.TextChoices):
     REQUEST_LINKED = "request_linked", _("Request linked to customer")
     REPORT_RELEASED = "report_released", _("Access report released")
     REPORT_DOWNLOADED = "report_downloaded", _("Access report downloaded")
-    RECTIFIED = "rectified", _("Rectified")
+    RECTIFIED = "rectified", _("Rectified: corrected")
+    RECTIFIED_DELETED = "rectified_deleted", _("Rectified: deleted")
+    RECTIFIED_COMPLETED = "rectified_completed", _("Rectified: completed")
+    NOTIFICATIONS_RECORDED = "notifications_recorded", _("Recipients to tell recorded (art. 19)")
+    NOTIFICATION_SENT = "notification_sent", _("Recipient told (art. 19)")
     OBJECTION_RECORDED = "objection_recorded", _("Objection recorded")
     ANONYMISED = "anonymised", _("Anonymised")
     ERASED = "erased", _("Erased")
@@ -676,3 +687,109 @@ class RequestSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}: {self.last}"
+
+
+class RecipientKind(models.TextChoices):
+    """Who is told of a rectification or an erasure (GDPR art. 19; privacy notice S18)."""
+
+    SOURCE = "source", _("the source the data came from")
+    DISCLOSURE = "disclosure", _("a recipient the data was disclosed to")
+
+
+class NotificationQuerySet(models.QuerySet):
+    def sent(self) -> NotificationQuerySet:
+        """The recipients told: what the requester sees (art. 19, last sentence)."""
+        return self.filter(sent_at__isnull=False).order_by("sent_at", "pk")
+
+
+class Notification(models.Model):
+    """One recipient to tell of a rectification or an erasure, recorded on the request
+    (GDPR art. 19; privacy notice S9, S18). Every staff member sees the list; the letter
+    is made from this record and the customer's data at the time it is printed; staff
+    mark it sent. The requester sees who was told (art. 19, last sentence).
+
+    Holds no values: the recipient is a business, and `changes` names fields only."""
+
+    request = models.ForeignKey(
+        DataRequest, verbose_name=_("request"), related_name="notifications", on_delete=models.CASCADE
+    )
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Whose data the letter is about; empty once the customer is erased."),
+    )
+    recipient_kind = models.CharField(_("recipient kind"), max_length=16, choices=RecipientKind.choices)
+    recipient_name = models.CharField(
+        _("recipient"),
+        max_length=200,
+        help_text=_("The business told (the source or the disclosure recipient), never the person."),
+    )
+    category = models.CharField(
+        _("category"),
+        max_length=32,
+        help_text=_("The source (S8) or the disclosure category (S9), as a code."),
+    )
+    changes = models.JSONField(
+        _("fields concerned"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "The names of the fields concerned and whether each was corrected, deleted or "
+            "completed; empty for an erasure (everything). Never the values."
+        ),
+    )
+    disclosures = models.ManyToManyField(
+        "customers.Disclosure",
+        verbose_name=_("disclosures"),
+        blank=True,
+        related_name="+",
+        help_text=_("The disclosures to this recipient; they stay (without the person) after an erasure."),
+    )
+    created_at = models.DateTimeField(_("recorded"), default=timezone.now)
+    letter_made_at = models.DateTimeField(_("letter made"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    sent_by = models.ForeignKey(
+        "auth.User",
+        verbose_name=_("sent by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("art. 19 notification")
+        verbose_name_plural = _("art. 19 notifications")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.recipient_label
+
+    @property
+    def recipient_label(self) -> str:
+        """The recipient's name in the active language (a source is named by its label)."""
+        if self.recipient_kind == RecipientKind.SOURCE and self.category in Source.values:
+            return str(Source(self.category).label)
+        return self.recipient_name
+
+    @property
+    def field_kinds(self) -> list[tuple[str, str]]:
+        """(field label, corrected / deleted / completed) in the register's order."""
+        labels = {f.name: str(f.verbose_name) for f in Customer._meta.concrete_fields}
+        order, kinds = list(labels), dict(ChangeKind.choices)
+        return [
+            (labels[name], str(kinds.get(kind, kind)))
+            for name, kind in sorted(self.changes.items(), key=lambda item: order.index(item[0]))
+        ]
+
+    @property
+    def category_label(self) -> str:
+        if self.recipient_kind == RecipientKind.DISCLOSURE and self.category in DisclosureCategory.values:
+            return str(DisclosureCategory(self.category).label)
+        return str(RecipientKind(self.recipient_kind).label)

@@ -203,6 +203,8 @@ DECLARATION: dict[str, dict[str, Declared]] = {
         "changed_at": other(report=True),
         "source": other(report=True),
         "fields": other(report=True),  # field names only, never values
+        "kind": other(report=True),  # corrected, deleted or completed (art. 16, 17)
+        "reason": other(report=True),  # a choice, not free text
         "changed_by": other(),
     },
     "privacy.AuditEvent": {  # holds no personal data by design (S14)
@@ -311,6 +313,27 @@ DECLARATION: dict[str, dict[str, Declared]] = {
         "datarequest": other(),
         "customer": other(),
     },
+    # Art. 19: whom to tell of a rectification or an erasure. The recipient is a business
+    # (a source or a disclosure recipient), the changes are field names and kinds only.
+    "privacy.Notification": {
+        "id": other(),
+        "request": other(),
+        "customer": other(),
+        "recipient_kind": other(),
+        "recipient_name": other(),
+        "category": other(),
+        "changes": other(),
+        "created_at": other(),
+        "letter_made_at": other(),
+        "sent_at": other(),
+        "sent_by": other(),
+    },
+    # Notification.disclosures: the disclosure rows a letter is about.
+    "privacy.Notification_disclosures": {
+        "id": other(),
+        "notification": other(),
+        "disclosure": other(),
+    },
     "privacy.DataRequestEvent": {
         "id": other(),
         "request": other(),
@@ -333,9 +356,7 @@ class UndeclaredField(LookupError):
 def register_models() -> list[type[models.Model]]:
     """Every model of the register's apps, the auto-created many-to-many tables included
     (a link table can grow columns of its own)."""
-    return [
-        model for app in APPS for model in apps.get_app_config(app).get_models(include_auto_created=True)
-    ]
+    return [model for app in APPS for model in apps.get_app_config(app).get_models(include_auto_created=True)]
 
 
 def classification_problems(

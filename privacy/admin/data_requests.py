@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer, ObjectionPurpose
 
-from .. import data_requests, fulfilment
+from .. import data_requests, fulfilment, notifications
 from ..access_report import report_json, report_pdf
 from ..audit import record
 from ..forms import (
@@ -37,6 +37,7 @@ from ..forms import (
     ExtendForm,
     IdentityForm,
     LinkCustomersForm,
+    NotificationSentForm,
     ReasonForm,
     RectifyForm,
     RegisteredRequestForm,
@@ -44,7 +45,6 @@ from ..forms import (
 )
 from ..letter_scans import read_scan
 from ..models import AuditAction, ControllerDetails, DataRequest, DataRequestQuerySet
-from ..rectification import Recipient, notification_letter_pdf
 from ..refusal import certificate_pdf
 from .base import RegisterModelAdmin
 
@@ -105,6 +105,7 @@ class DataRequestAdmin(RegisterModelAdmin):
         "anonymise": _("The customer is anonymised and the request completed."),
         "erase": _("The customer is erased and the request completed."),
         "rectify": _("The correction is applied. Tell the recipients listed below."),
+        "notified": _("The recipient is marked told."),
     }
 
     @admin.display(description=_("days left"), ordering="due_date")
@@ -169,7 +170,7 @@ class DataRequestAdmin(RegisterModelAdmin):
                 else "",
                 "can_work": self.has_change_permission(request, obj),
                 "erasure_plan": fulfilment.plan_erasure(obj) if obj.kind == "erasure" and obj.is_open else [],
-                "notify": request.session.get(f"notify-{obj.pk}", []),
+                "notifications": obj.notifications.select_related("sent_by", "customer"),
                 "objection_labels": [str(ObjectionPurpose(p).label) for p in obj.objection_purposes],
                 **{f"{name}_form": self._form(name, obj) for name in self.steps if name != "link"},
                 "link_form": LinkCustomersForm(suggestions=suggestions),
@@ -304,24 +305,25 @@ class DataRequestAdmin(RegisterModelAdmin):
         return RectifyForm(data, customers=data_request.customers.all())
 
     def rectify_step(self, request, data_request, form):
-        customer = form.cleaned_data["customer"]
         outcome = fulfilment.fulfil_rectification(
-            data_request=data_request, customer=customer, changes=form.changes(), actor=request.user
+            data_request=data_request,
+            customer=form.cleaned_data["customer"],
+            changes=form.changes(),
+            reasons=form.reasons(),
+            actor=request.user,
         )
         if not outcome.applied:  # nothing was changed
             for field_name, errors in outcome.errors.items():
                 form.add_error(field_name if field_name in form.fields else None, errors)
-            return
-        request.session[f"notify-{data_request.pk}"] = [
-            {
-                "customer": customer.pk,
-                "kind": r.kind,
-                "name": r.name,
-                "category": r.category,
-                "fields": outcome.changed_fields,
-            }
-            for r in outcome.notify
-        ]
+
+    def notified_form(self, data_request, data):
+        return NotificationSentForm(data, data_request=data_request)
+
+    def notified_step(self, request, data_request, form):
+        try:
+            notifications.mark_sent(notification=form.cleaned_data["notification"], actor=request.user)
+        except notifications.AlreadySent:  # told by someone else a moment ago
+            form.add_error("notification", gettext("This recipient is marked told already."))
 
     # -- documents (S16, S18) -------------------------------------------------------
     def preview_view(self, request, pk):
@@ -335,26 +337,27 @@ class DataRequestAdmin(RegisterModelAdmin):
         return _pdf_response(report_pdf(report), f"{data_request.reference}.pdf")
 
     def letter_view(self, request, pk):
+        """The art. 19 letter to one recipient on the request (?n=<its id>), made now from
+        the record and the customer's data; any staff member, at any time."""
         data_request = get_object_or_404(DataRequest, pk=pk)
         if not self.has_change_permission(request, data_request):
             raise PermissionDenied
-        notify = request.session.get(f"notify-{data_request.pk}", [])
         number = request.GET.get("n", "")
-        index = int(number) if number.isascii() and number.isdigit() else -1
-        if not 0 <= index < len(notify):
+        if not (number.isascii() and number.isdigit() and len(number) < 19):
             raise Http404
-        item = notify[index]
-        customer = get_object_or_404(Customer, pk=item["customer"])
-        record(action=AuditAction.VIEW, actor=request.user, obj=customer, fields=["notification_letter"])
-        pdf = notification_letter_pdf(
-            recipient=Recipient(item["kind"], item["name"], item["category"]),
-            customer=customer,
-            changed_fields=item["fields"],
-            rectified_on=timezone.localdate(),
-            controller=ControllerDetails.load().as_letterhead(),
-            language=get_language(),
+        notification = get_object_or_404(
+            data_request.notifications.select_related("customer"), pk=int(number)
         )
-        return _pdf_response(pdf, f"{data_request.reference}-notice-{index + 1}.pdf")
+        try:
+            pdf = notifications.make_letter(
+                notification=notification,
+                actor=request.user,
+                controller=ControllerDetails.load().as_letterhead(),
+                language=get_language(),
+            )
+        except notifications.LetterUnavailable:
+            raise Http404 from None
+        return _pdf_response(pdf, f"{data_request.reference}-notice-{notification.pk}.pdf")
 
     def certificate_view(self, request, pk):
         data_request = get_object_or_404(DataRequest, pk=pk, status="refused")

@@ -14,6 +14,7 @@ from tests.factories import (
     DisclosureFactory,
     OrderFactory,
     customer_admin_form,
+    rectify_form_data,
     request_form_data,
     verify_identity_on_page,
 )
@@ -139,13 +140,14 @@ def test_rectification_is_applied_and_recipients_get_letters(owner_client, aino)
     )
     owner_client.post(url("link", request), {"customers": [str(aino.pk)]})
     verify_identity_on_page(owner_client, request)
-    owner_client.post(url("rectify", request), {"customer": str(aino.pk), "last_name": "Mäkelä"})
+    owner_client.post(url("rectify", request), rectify_form_data(aino, values={"last_name": "Mäkelä"}))
     assert Customer.objects.get(pk=aino.pk).last_name == "Mäkelä"
     page = owner_client.get(url("change", request))
     assert "Perintä Oy" in page.text
-    letter = owner_client.get(url("letter", request) + "?n=1")
+    notification = request.notifications.get()
+    letter = owner_client.get(url("letter", request) + f"?n={notification.pk}")
     assert "Mäkelä" in pdf_text(letter.content)
-    assert owner_client.get(url("letter", request) + "?n=9").status_code == 404
+    assert owner_client.get(url("letter", request) + f"?n={notification.pk + 9}").status_code == 404
 
 
 def test_refused_rectification_gets_a_certificate(owner_client, aino):

@@ -103,13 +103,13 @@ def test_hand_made_workflow_posts_get_a_message_not_a_server_error(owner_client)
     for customer_id in ["abc", "99999", str(customer.pk)]:  # none is linked to the rectification
         response = owner_client.post(
             reverse("admin:privacy_datarequest_rectify", args=[rectification.pk]),
-            {"customer": customer_id, "last_name": "Muutettu"},
+            {"customer": customer_id, "last_name": "Muutettu", "reason_last_name": "incorrect"},
         )
         assert response.status_code == 400
         assert "Valitse oikea vaihtoehto" in response.text  # Django's "Select a valid choice"
     response = owner_client.post(
         reverse("admin:privacy_datarequest_rectify", args=[access.pk]),
-        {"customer": str(customer.pk), "last_name": "Muutettu"},
+        {"customer": str(customer.pk), "last_name": "Muutettu", "reason_last_name": "incorrect"},
         follow=True,
     )
     assert response.status_code == 200

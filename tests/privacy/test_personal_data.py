@@ -135,7 +135,14 @@ def filled_customer() -> Customer:
     )
     EmailMarketingConsentFactory(customer=customer, withdrawn_at=timezone.now())
     DisclosureFactory(customer=customer, data_disclosed="Aino Mäkinen, Ellintie 4, lasku 65,50 €")
-    record_change(customer=customer, fields=["email"], source="customer_notice", actor=None)
+    record_change(
+        customer=customer,
+        fields=["email"],
+        source="customer_notice",
+        actor=None,
+        kind="corrected",
+        reason="out_of_date",
+    )
     # A customer gives a birth date or an age; the report shows whichever is stored, so
     # here both are (written past clean(), which asks for one).
     Customer.objects.filter(pk=customer.pk).update(age=45, age_recorded_on=datetime.date(2025, 1, 1))
