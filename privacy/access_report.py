@@ -44,6 +44,7 @@ CUSTOMER_FIELDS = [
     "created_at",
     "updated_at",
     "last_activity_at",
+    "last_activity",  # derived: the latest of orders, requests, changes, contacts (S19)
     "anonymised_at",
 ]
 ORDER_FIELDS = ["order_number", "ordered_on", "channel", "description", "total", "invoice_status"]
@@ -75,6 +76,7 @@ def _customers(customers: Iterable[Customer] | list[int]):
     pks = [c.pk if isinstance(c, Customer) else c for c in customers]
     return (
         Customer.objects.filter(pk__in=pks)
+        .with_last_activity()
         .select_related("organisation")
         .prefetch_related(
             Prefetch("orders"),
