@@ -13,6 +13,7 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -255,7 +256,8 @@ class CustomerAdmin(CustomerImportMixin, RegisterModelAdmin):
     def last_activity(self, obj: Customer):
         """The latest of orders, requests, changes, contacts, objections and consents (S19):
         the retention period counts from it."""
-        return getattr(obj, "last_activity", None) or "–"
+        latest = getattr(obj, "last_activity", None)
+        return timezone.localdate(latest).strftime("%-d.%-m.%Y") if latest else "–"
 
     def get_urls(self):
         return [

@@ -121,6 +121,11 @@ def processing_information() -> dict:
                 "financial year ended (Accounting Act 1336/1997, chapter 2, section 10)."
             )
             % {"years": settings.BOOKKEEPING_RETENTION_YEARS},
+            _(
+                "Purchase history: orders stay linked to the customer for %(years)s years from the "
+                "order date; then they are kept without the buyer, for statistics and bookkeeping."
+            )
+            % {"years": settings.ORDER_HISTORY_YEARS},
         ],
         "sources": [str(label) for label in Source.labels],
         "rights": [

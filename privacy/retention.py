@@ -69,7 +69,9 @@ def orders_past_history(*, exclude_customers=()):
     An unsettled invoice keeps its buyer: the claim needs them (S11)."""
     before = years_before(timezone.localdate(), settings.ORDER_HISTORY_YEARS)
     return (
-        Order.objects.filter(ordered_on__lt=before, customer__anonymised_at__isnull=True)
+        Order.objects.filter(
+            ordered_on__lt=before, customer__isnull=False, customer__anonymised_at__isnull=True
+        )
         .exclude(invoice_status__in=[InvoiceStatus.OPEN, InvoiceStatus.DEBT_COLLECTION])
         .exclude(customer__in=list(exclude_customers))
     )
