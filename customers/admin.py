@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import phonenumbers
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -38,6 +40,7 @@ from .models import (
     AgeBand,
     Customer,
     CustomerChange,
+    CustomerQuerySet,
     Disclosure,
     EmailMarketingConsent,
     MarketingObjection,
@@ -250,7 +253,7 @@ class CustomerAdmin(CustomerImportMixin, RegisterModelAdmin):
     def get_queryset(self, request):
         # Each row's last activity is derived in the same query (one index probe per
         # source and row, for the page's rows only).
-        return super().get_queryset(request).with_last_activity()
+        return cast(CustomerQuerySet, super().get_queryset(request)).with_last_activity()
 
     @admin.display(description=_("last activity"))
     def last_activity(self, obj: Customer):

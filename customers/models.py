@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -737,10 +738,8 @@ def _latest(rows: QuerySet, link: str, field: str) -> Subquery:
 
 def _activity_subqueries() -> list[Subquery | Cast]:
     """Where a customer's own activity is recorded, newest first per source."""
-    # Data requests live in the privacy app, which builds on this one: reached through
-    # the reverse relation, not imported.
-    request_model = Customer._meta.get_field("requests").related_model
-    assert not isinstance(request_model, str)
+    # Data requests live in the privacy app, which builds on this one: looked up, not imported.
+    request_model = apps.get_model("privacy", "DataRequest")
     objections = MarketingObjection.objects.exclude(channel__in=NOT_CUSTOMER_CHANNELS)
     return [
         # An order is dated by day: it counts from that day's start.

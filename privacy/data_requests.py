@@ -105,6 +105,7 @@ def _event(data_request: DataRequest, action: str, *, actor=None, fields=(), cou
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         by_system=actor is SYSTEM,
     )
+    actor_type: str | None
     if actor is SYSTEM:
         actor_type = ActorType.SYSTEM
     else:

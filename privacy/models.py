@@ -9,7 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import DIRECT_MARKETING_PURPOSES, Customer
+from customers.models import DIRECT_MARKETING_PURPOSES, Customer, Order
 
 from .holds import BOOKKEEPING_HOLD, DEBT_COLLECTION_HOLD, OPEN_INVOICE_HOLD
 
@@ -737,7 +737,7 @@ class LegalHold(models.Model):
         related_name="+",
         help_text=_("The customer whose erasure waits; empty once erased."),
     )
-    orders = models.ManyToManyField(
+    orders: models.ManyToManyField[Order, HeldOrder] = models.ManyToManyField(
         "customers.Order",
         verbose_name=_("orders"),
         blank=True,
@@ -752,14 +752,15 @@ class LegalHold(models.Model):
     class Meta:
         verbose_name = _("legal hold")
         verbose_name_plural = _("legal holds")
-        ordering = ["released_at", "kept_until", "pk"]
+        # What is still held first, the nearest date first; then what was released.
+        ordering = [models.F("released_at").desc(nulls_first=True), "kept_until", "pk"]
 
     def __str__(self) -> str:
         return f"{self.get_what_display()} ({self.get_reason_display()})"
 
     @property
     def legal_basis(self) -> str:
-        return str(LEGAL_BASES[self.reason])
+        return str(LEGAL_BASES[HoldReason(self.reason)])
 
 
 class HeldOrder(models.Model):

@@ -4,7 +4,6 @@ a read-only list for staff. The retention run releases each hold when its time c
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import F
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext
@@ -30,6 +29,9 @@ class InForceFilter(admin.SimpleListFilter):
         return queryset
 
 
+COLUMNS = ("held", "reason_column", "legal_basis", "until", "request_link", "created_at", "released_at")
+
+
 @admin.register(LegalHold)
 class LegalHoldAdmin(RegisterModelAdmin):
     """Nobody adds, changes or deletes a hold by hand: erasure records it, the daily
@@ -37,30 +39,13 @@ class LegalHoldAdmin(RegisterModelAdmin):
 
     audit_views = True
     deletable = False
-    list_display = [
-        "held",
-        "reason_column",
-        "legal_basis",
-        "until",
-        "request_link",
-        "created_at",
-        "released_at",
-    ]
+    list_display = COLUMNS
     list_filter = [InForceFilter, "what", "reason"]
     list_select_related = ["data_request"]
-    ordering = [F("released_at").desc(nulls_first=True), F("kept_until").asc(nulls_first=True), "pk"]
     list_per_page = 50
     search_fields = ["=data_request__reference"]
     search_help_text = _("Search by request reference, e.g. KB-2026-0042.")
-    fields = readonly_fields = [
-        "held",
-        "reason_column",
-        "legal_basis",
-        "until",
-        "request_link",
-        "created_at",
-        "released_at",
-    ]
+    fields = readonly_fields = COLUMNS
 
     def has_add_permission(self, request):
         return False
