@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -29,7 +30,7 @@ class InForceFilter(admin.SimpleListFilter):
         return queryset
 
 
-COLUMNS = ("held", "reason_column", "legal_basis", "until", "request_link", "created_at", "released_at")
+COLUMNS = ("held", "legal_basis", "until", "request_link", "created", "released")
 
 
 @admin.register(LegalHold)
@@ -40,6 +41,7 @@ class LegalHoldAdmin(RegisterModelAdmin):
     audit_views = True
     deletable = False
     list_display = COLUMNS
+    list_display_links = None  # the list says it all; a row has no page of its own to edit
     list_filter = [InForceFilter, "what", "reason"]
     list_select_related = ["data_request"]
     list_per_page = 50
@@ -73,9 +75,13 @@ class LegalHoldAdmin(RegisterModelAdmin):
             )
         return gettext("Erasure of a customer (done)")
 
-    @admin.display(description=_("reason"), ordering="reason")
-    def reason_column(self, hold: LegalHold) -> str:
-        return str(hold.get_reason_display())
+    @admin.display(description=_("created"), ordering="created_at")
+    def created(self, hold: LegalHold) -> str:
+        return timezone.localdate(hold.created_at).strftime("%-d.%-m.%Y")
+
+    @admin.display(description=_("released"), ordering="released_at")
+    def released(self, hold: LegalHold) -> str:
+        return timezone.localdate(hold.released_at).strftime("%-d.%-m.%Y") if hold.released_at else "–"
 
     @admin.display(description=_("legal basis"))
     def legal_basis(self, hold: LegalHold) -> str:
