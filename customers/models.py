@@ -9,11 +9,13 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, DateTimeField, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Cast, Coalesce, ExtractYear, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -171,6 +173,22 @@ class CustomerQuerySet(models.QuerySet):
     def with_open_invoices(self) -> CustomerQuerySet:
         return self.filter(Exists(Order.objects.unsettled().filter(customer=OuterRef("pk"))))
 
+    def with_last_activity(self) -> CustomerQuerySet:
+        """Annotate `last_activity`: the latest of the customer's own activity (S19; GDPR
+        art. 5(1)(e)), which the retention period counts from. Derived at every reading
+        from what the register holds, so no operation can forget to move it: the
+        contact recorded on the customer (creation, a call, a visit), their orders' dates,
+        their data requests (submitted, closed), every change of their data (staff edits,
+        imports, rectifications), and the objections and consents they gave or withdrew.
+        A ban register's or a suppression's objection is not the customer's doing."""
+        own = F("last_activity_at")
+        latest = [Coalesce(newest, own, output_field=DateTimeField()) for newest in _activity_subqueries()]
+        return self.annotate(last_activity=Greatest(own, *latest, output_field=DateTimeField()))
+
+    def inactive_since(self, cutoff: datetime.datetime) -> CustomerQuerySet:
+        """Customers with no activity at all since `cutoff` (see with_last_activity)."""
+        return self.with_last_activity().filter(last_activity__lt=cutoff)
+
     def in_age_band(self, band: str, *, today: datetime.date | None = None) -> CustomerQuerySet:
         today = today or timezone.localdate()
         for name, low, high in AGE_BAND_LIMITS:
@@ -256,10 +274,15 @@ class Customer(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     last_activity_at = models.DateTimeField(
-        _("last activity"),
+        _("last recorded contact"),
         default=timezone.now,
         db_index=True,
-        help_text=_("Last purchase or contact; the retention period counts from here."),
+        help_text=_(
+            "A contact recorded by hand (a call, a visit), the creation, or the last purchase whose "
+            "order has left the purchase history. The retention period counts from the customer's "
+            "last activity: the latest of this and their orders, requests, changes, objections and "
+            "consents."
+        ),
     )
     anonymised_at = models.DateTimeField(
         _("anonymised"),
@@ -551,6 +574,16 @@ class OrderQuerySet(models.QuerySet):
         """Open invoices and debt collection: both block erasure (S11)."""
         return self.filter(invoice_status__in=[InvoiceStatus.OPEN, InvoiceStatus.DEBT_COLLECTION])
 
+    def yearly_totals(self) -> list[dict]:
+        """Orders and their sum per calendar year, newest first (S3: statistics, which
+        need no buyer: a detached or anonymised order counts the same)."""
+        return list(
+            self.annotate(year=ExtractYear("ordered_on"))
+            .values("year")
+            .annotate(orders=Count("pk"), total=Sum("total"))
+            .order_by("-year")
+        )
+
 
 class Order(models.Model):
     """A past order (S2: manage and archive orders; S7: past orders)."""
@@ -591,6 +624,8 @@ class Order(models.Model):
         verbose_name = _("order")
         verbose_name_plural = _("orders")
         ordering = ["-ordered_on", "-pk"]
+        # A customer's latest order, found from the index (Customer.with_last_activity).
+        indexes = [models.Index(fields=["customer", "-ordered_on"], name="order_customer_date_idx")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(total__gte=0),
@@ -726,6 +761,35 @@ class CustomerChange(models.Model):
         verbose_name = _("change of customer data")
         verbose_name_plural = _("changes of customer data")
         ordering = ["-changed_at", "-pk"]
+        indexes = [models.Index(fields=["customer", "-changed_at"], name="change_customer_date_idx")]
 
     def __str__(self) -> str:
         return ", ".join(self.fields)
+
+
+# Channels by which an objection reaches the register without the customer's doing.
+NOT_CUSTOMER_CHANNELS = (Channel.BAN_REGISTER, Channel.SUPPRESSION)
+
+
+def _latest(rows: QuerySet, link: str, field: str) -> Subquery:
+    """The newest `field` of `rows` belonging to the outer customer (one index probe)."""
+    newest = rows.filter(**{link: OuterRef("pk"), f"{field}__isnull": False}).order_by(F(field).desc())
+    return Subquery(newest.values(field)[:1])
+
+
+def _activity_subqueries() -> list[Subquery | Cast]:
+    """Where a customer's own activity is recorded, newest first per source."""
+    # Data requests live in the privacy app, which builds on this one: looked up, not imported.
+    request_model = apps.get_model("privacy", "DataRequest")
+    objections = MarketingObjection.objects.exclude(channel__in=NOT_CUSTOMER_CHANNELS)
+    return [
+        # An order is dated by day: it counts from that day's start.
+        Cast(_latest(Order.objects.all(), "customer", "ordered_on"), DateTimeField()),
+        _latest(CustomerChange.objects.all(), "customer", "changed_at"),
+        _latest(objections, "customer", "received_at"),
+        _latest(objections, "customer", "withdrawn_at"),
+        _latest(EmailMarketingConsent.objects.all(), "customer", "given_at"),
+        _latest(EmailMarketingConsent.objects.all(), "customer", "withdrawn_at"),
+        _latest(request_model._default_manager.all(), "customers", "submitted_at"),
+        _latest(request_model._default_manager.all(), "customers", "closed_at"),
+    ]

@@ -244,8 +244,19 @@ RETENTION_YEARS = env.int("RETENTION_YEARS", default=5)
 # Closed requests keep who asked this long (to show how a request was handled), then only
 # the reference, kind, dates and outcome remain.
 REQUEST_IDENTITY_RETENTION_DAYS = env.int("REQUEST_IDENTITY_RETENTION_DAYS", default=365)
+# Purchase history has a period of its own (GDPR art. 5(1)(e), 25(2); the Ombudsman's
+# Kesko decision, 2023): an order older than this is detached from the person by
+# apply_retention, even while they keep buying; it stays, with no buyer, for statistics
+# and bookkeeping. Between 1 year and the bookkeeping period: beyond it nothing
+# requires the link.
+ORDER_HISTORY_YEARS = env.int("ORDER_HISTORY_YEARS", default=BOOKKEEPING_RETENTION_YEARS)
 if BOOKKEEPING_RETENTION_YEARS < 6:
     raise ImproperlyConfigured("BOOKKEEPING_RETENTION_YEARS cannot be under the Accounting Act's 6.")
+if not 1 <= ORDER_HISTORY_YEARS <= BOOKKEEPING_RETENTION_YEARS:
+    raise ImproperlyConfigured(
+        "ORDER_HISTORY_YEARS must be at least 1 and at most BOOKKEEPING_RETENTION_YEARS "
+        f"({BOOKKEEPING_RETENTION_YEARS}): a purchase history kept longer has no stated need."
+    )
 if RETENTION_YEARS < 1:
     raise ImproperlyConfigured("RETENTION_YEARS must be at least 1.")
 

@@ -35,7 +35,9 @@ from customers.models import (
 from .personal_data import report_fields
 
 # What the report shows of each model is declared in privacy/personal_data.py (`report`).
-CUSTOMER_FIELDS = report_fields(Customer)
+# Besides the stored fields, the derived last activity the retention clock reads (S19:
+# the latest of orders, requests, changes and contacts; Customer.objects.with_last_activity).
+CUSTOMER_FIELDS = [*report_fields(Customer), "last_activity"]
 ORDER_FIELDS = report_fields(Order)
 OBJECTION_FIELDS = report_fields(MarketingObjection)
 CONSENT_FIELDS = report_fields(EmailMarketingConsent)
@@ -67,6 +69,7 @@ def _customers(customers: Iterable[Customer] | list[int]):
     pks = [c.pk if isinstance(c, Customer) else c for c in customers]
     return (
         Customer.objects.filter(pk__in=pks)
+        .with_last_activity()
         .select_related("organisation")
         .prefetch_related(
             Prefetch("orders"),
@@ -111,6 +114,11 @@ def processing_information() -> dict:
                 "financial year ended (Accounting Act 1336/1997, chapter 2, section 10)."
             )
             % {"years": settings.BOOKKEEPING_RETENTION_YEARS},
+            _(
+                "Purchase history: orders stay linked to the customer for %(years)s years from the "
+                "order date; then they are kept without the buyer, for statistics and bookkeeping."
+            )
+            % {"years": settings.ORDER_HISTORY_YEARS},
         ],
         "sources": [str(label) for label in Source.labels],
         "rights": [

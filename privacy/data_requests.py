@@ -91,21 +91,51 @@ def _next_reference(year: int) -> str:
     return f"KB-{year}-{sequence.last:04d}"
 
 
+class SystemActor:
+    """The daily retention run doing a step on a request (completing an erasure whose
+    hold has ended): neither a staff member nor the requester, and said so."""
+
+    is_authenticated = False
+    pk = None
+
+
+SYSTEM = SystemActor()
+
+
 def _event(data_request: DataRequest, action: str, *, actor=None, fields=(), counts=None) -> None:
     DataRequestEvent.objects.create(
         request=data_request,
         action=action,
         status=data_request.status,
         actor=actor if getattr(actor, "is_authenticated", False) else None,
+        by_system=actor is SYSTEM,
     )
+    actor_type: str | None
+    if actor is SYSTEM:
+        actor_type = ActorType.SYSTEM
+    else:
+        actor_type = None if actor is not None else ActorType.DATA_SUBJECT
     record(
         action=action,
         actor=actor,
-        actor_type=None if actor is not None else ActorType.DATA_SUBJECT,
+        actor_type=actor_type,
         obj=data_request,
         fields=fields,
         counts=counts,
     )
+
+
+def note_system_event(data_request: DataRequest, action: str) -> None:
+    """Put what the retention run did on the request's timeline. Not audited one by one:
+    the run writes one audit event with the counts of everything it did."""
+    DataRequestEvent.objects.create(
+        request=data_request, action=action, status=data_request.status, by_system=True
+    )
+
+
+def record_erasure_waiting(*, data_request: DataRequest, actor, holds: int) -> None:
+    """The erasure was asked while a hold blocks it: the timeline says it waits."""
+    _event(data_request, AuditAction.ERASURE_WAITING, actor=actor, counts={"holds": holds})
 
 
 def _mail_after_commit(data_request: DataRequest, template: str, **context) -> None:

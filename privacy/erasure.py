@@ -9,7 +9,7 @@ which date.
 from __future__ import annotations
 
 import datetime
-from collections import Counter
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.contrib.admin.models import LogEntry
@@ -35,7 +35,7 @@ from .holds import (
     first_voucher_date_still_held,
     voucher_kept_until,
 )
-from .models import AuditAction, DataRequest
+from .models import AuditAction, DataRequest, HoldReason, LegalHold
 from .personal_data import cleared_values
 from .suppression import suppress
 
@@ -77,6 +77,7 @@ class ErasureOutcome:
     deleted: dict[str, int] = field(default_factory=dict)
     anonymised: dict[str, int] = field(default_factory=dict)
     kept: list[Kept] = field(default_factory=list)
+    hold_reason: str | None = None  # a HoldReason when blocked
 
     @property
     def completed(self) -> bool:
@@ -107,8 +108,9 @@ def erase_customer(
        and the outcome names the hold (the request can be refused or postponed).
     2. Orders inside the bookkeeping period (Accounting Act 2:10) are kept,
        detached from the person (no buyer, none of its identifying or free-text fields,
-       privacy/personal_data.py: the description); older
-       orders are deleted.
+       privacy/personal_data.py: the description), each group under a legal hold that
+       says until when (the retention run deletes them the day after); older orders are
+       deleted.
     3. Objections, e-mail consents and the admin history of the customer are
        deleted; when the person asks not to be contacted again, a keyed hash of
        the e-mail address is kept as a suppression entry.
@@ -145,16 +147,22 @@ def _erase(customer: Customer, outcome: ErasureOutcome, *, suppress_contact: boo
     statuses = set(customer.orders.unsettled().values_list("invoice_status", flat=True))
     if InvoiceStatus.OPEN in statuses:
         outcome.blocked_by.append(str(OPEN_INVOICE_HOLD))
+        outcome.hold_reason = HoldReason.OPEN_INVOICE
     if InvoiceStatus.DEBT_COLLECTION in statuses:
         outcome.blocked_by.append(str(DEBT_COLLECTION_HOLD))
+        outcome.hold_reason = HoldReason.DEBT_COLLECTION  # the longer of the two
     if outcome.blocked_by:
         return
 
     held_from = first_voucher_date_still_held()
     orders = Order.objects.filter(customer=customer)
-    kept_dates = list(orders.filter(ordered_on__gte=held_from).values_list("ordered_on", flat=True))
-    for until, count in sorted(Counter(voucher_kept_until(d) for d in kept_dates).items()):
-        outcome.kept.append(Kept("orders", count, str(BOOKKEEPING_HOLD), until))
+    kept_by_date: dict[datetime.date, list[int]] = defaultdict(list)
+    for pk, ordered_on in orders.filter(ordered_on__gte=held_from).values_list("pk", "ordered_on"):
+        kept_by_date[voucher_kept_until(ordered_on)].append(pk)
+    for until, pks in sorted(kept_by_date.items()):
+        outcome.kept.append(Kept("orders", len(pks), str(BOOKKEEPING_HOLD), until))
+    # The holds are what deletes them on the day after their date (the retention run).
+    LegalHold.objects.keep_orders(orders_by_date=kept_by_date, data_request=data_request)
     outcome.anonymised["orders"] = orders.filter(ordered_on__gte=held_from).update(
         customer=None, **cleared_values(Order)
     )

@@ -28,6 +28,7 @@ from .models import (
     AuditAction,
     ControllerDetails,
     DataRequest,
+    LegalHold,
     RequestKind,
 )
 from .notifications import record_notifications
@@ -179,6 +180,20 @@ def plan_erasure(data_request: DataRequest) -> list[ErasureOutcome]:
     ]
 
 
+def _wait_for_holds(data_request: DataRequest, customers, plans: list[ErasureOutcome], *, actor) -> None:
+    """A hold blocks the erasure (S11): the erasure is recorded as waiting, so the daily
+    retention run completes it once the invoice is paid or the collection has ended."""
+    new = 0
+    for customer, plan in zip(customers, plans, strict=True):
+        if plan.hold_reason:
+            _hold, created = LegalHold.objects.wait_for_erasure(
+                customer=customer, reason=plan.hold_reason, data_request=data_request
+            )
+            new += created
+    if new:
+        data_requests.record_erasure_waiting(data_request=data_request, actor=actor, holds=new)
+
+
 @transaction.atomic
 def fulfil_erasure(*, data_request: DataRequest, actor, site_url: str = "") -> list[ErasureOutcome]:
     """Erase every linked customer, or nothing when a hold blocks any of them."""
@@ -189,6 +204,7 @@ def fulfil_erasure(*, data_request: DataRequest, actor, site_url: str = "") -> l
         for c in customers
     ]
     if any(p.blocked for p in plans):
+        _wait_for_holds(data_request, customers, plans, actor=actor)
         return plans
     for customer in customers:  # art. 19: the recipients are told of the erasure too
         record_notifications(

@@ -8,7 +8,7 @@ STAFF_GROUP = "Staff"
 
 # Staff do customer and request work; no staff management and no audit-log export.
 STAFF_APPS = {"customers"}
-STAFF_EXTRA = {("privacy", "view_auditevent")}
+STAFF_EXTRA = {("privacy", "view_auditevent"), ("privacy", "view_legalhold")}
 STAFF_PRIVACY_MODELS = {"datarequest", "datarequestevent", "controllerdetails"}
 
 

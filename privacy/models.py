@@ -16,8 +16,11 @@ from customers.models import (
     Channel,
     Customer,
     DisclosureCategory,
+    Order,
     Source,
 )
+
+from .holds import BOOKKEEPING_HOLD, DEBT_COLLECTION_HOLD, OPEN_INVOICE_HOLD
 
 
 class ActorType(models.TextChoices):
@@ -66,6 +69,9 @@ class AuditAction(models.TextChoices):
     ENROLMENT_CODE_ISSUED = "enrolment_code_issued", _("Second-factor enrolment code issued")
     REQUEST_REGISTERED = "request_registered", _("Request registered by staff")
     CERTIFICATE_DOWNLOADED = "certificate_downloaded", _("Refusal certificate downloaded")
+    ERASURE_WAITING = "erasure_waiting", _("Erasure waits for a legal hold to end")
+    HOLD_RELEASED = "hold_released", _("Legal hold ended")
+    HELD_ORDERS_DELETED = "held_orders_deleted", _("Orders kept for bookkeeping deleted")
 
 
 class AuditEvent(models.Model):
@@ -658,6 +664,11 @@ class DataRequestEvent(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    by_system = models.BooleanField(
+        _("by the system"),
+        default=False,
+        help_text=_("Done by the daily retention run, not by a staff member or the requester."),
+    )
 
     class Meta:
         verbose_name = _("request event")
@@ -793,3 +804,150 @@ class Notification(models.Model):
         if self.recipient_kind == RecipientKind.DISCLOSURE and self.category in DisclosureCategory.values:
             return str(DisclosureCategory(self.category).label)
         return str(RecipientKind(self.recipient_kind).label)
+
+
+class HeldItem(models.TextChoices):
+    """What a legal hold keeps."""
+
+    ORDERS = "orders", _("Orders of an erased person, detached from them")
+    ERASURE = "erasure", _("A customer whose erasure waits")
+
+
+class HoldReason(models.TextChoices):
+    """Why it is kept (privacy notice S11; GDPR art. 17(3)(b) and (e))."""
+
+    BOOKKEEPING = "bookkeeping", _("Accounting vouchers")
+    OPEN_INVOICE = "open_invoice", _("Open invoice")
+    DEBT_COLLECTION = "debt_collection", _("Debt collection")
+
+
+class LegalHoldQuerySet(models.QuerySet):
+    def in_force(self) -> LegalHoldQuerySet:
+        return self.filter(released_at__isnull=True)
+
+    def due(self, today=None) -> LegalHoldQuerySet:
+        """Holds with a date that has passed: the item was kept through `kept_until`."""
+        return self.in_force().filter(kept_until__lt=today or timezone.localdate())
+
+    def keep_orders(self, *, orders_by_date: dict, data_request=None) -> list[LegalHold]:
+        """Record that these (detached) orders are kept for bookkeeping: one hold per last
+        day (`{kept_until: [order ids]}`), in two queries however many there are."""
+        dates = sorted(orders_by_date)
+        holds = self.bulk_create(
+            LegalHold(
+                what=HeldItem.ORDERS,
+                reason=HoldReason.BOOKKEEPING,
+                kept_until=until,
+                count=len(orders_by_date[until]),
+                data_request=data_request,
+            )
+            for until in dates
+        )
+        HeldOrder.objects.bulk_create(
+            HeldOrder(hold_id=hold.pk, order_id=order_id)
+            for hold, until in zip(holds, dates, strict=True)
+            for order_id in orders_by_date[until]
+        )
+        return holds
+
+    def wait_for_erasure(self, *, customer, reason: str, data_request) -> tuple[LegalHold, bool]:
+        """Record (once per request and customer) that the customer's erasure waits while
+        `reason` lasts; the reason is brought up to date. Returns the hold and whether it is new."""
+        hold = (
+            self.in_force()
+            .filter(what=HeldItem.ERASURE, data_request=data_request, customer=customer)
+            .first()
+        )
+        if hold is None:
+            return self.create(
+                what=HeldItem.ERASURE, reason=reason, customer=customer, data_request=data_request
+            ), True
+        if hold.reason != reason:
+            hold.reason = reason
+            hold.save(update_fields=["reason"])
+        return hold, False
+
+
+class LegalHold(models.Model):
+    """Something kept after an erasure was asked, why and until when (S11): orders kept
+    for bookkeeping until a date, or an erasure that waits while an open invoice or a debt
+    collection lasts. The daily retention run releases it when its time has come.
+
+    Holds no personal data: the customer is a link (gone once erased), the orders are
+    links to rows that have no buyer."""
+
+    what = models.CharField(_("what is kept"), max_length=16, choices=HeldItem.choices)
+    reason = models.CharField(_("reason"), max_length=24, choices=HoldReason.choices)
+    kept_until = models.DateField(
+        _("kept until"),
+        null=True,
+        blank=True,
+        help_text=_("The last day it is kept; empty: while the invoice is open or the collection lasts."),
+    )
+    count = models.PositiveIntegerField(_("how many"), default=1)
+    data_request = models.ForeignKey(
+        DataRequest,
+        verbose_name=_("request"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="legal_holds",
+    )
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The customer whose erasure waits; empty once erased."),
+    )
+    orders: models.ManyToManyField[Order, HeldOrder] = models.ManyToManyField(
+        "customers.Order",
+        verbose_name=_("orders"),
+        blank=True,
+        related_name="legal_holds",
+        through="HeldOrder",
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    released_at = models.DateTimeField(_("released"), null=True, blank=True, db_index=True)
+
+    objects = LegalHoldQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("legal hold")
+        verbose_name_plural = _("legal holds")
+        # What is still held first, the nearest date first; then what was released.
+        ordering = [models.F("released_at").desc(nulls_first=True), "kept_until", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_what_display()} ({self.get_reason_display()})"
+
+    @property
+    def legal_basis(self) -> str:
+        return str(LEGAL_BASES[HoldReason(self.reason)])
+
+
+class HeldOrder(models.Model):
+    """One order a hold keeps. Deleting orders never looks here (DO_NOTHING, no database
+    constraint), so an erasure deletes a long history in one statement; only held orders
+    are deleted with their rows here, by the retention run."""
+
+    hold = models.ForeignKey(LegalHold, on_delete=models.CASCADE, related_name="+")
+    order = models.ForeignKey(
+        "customers.Order", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("held order")
+        verbose_name_plural = _("held orders")
+
+    def __str__(self) -> str:
+        return f"{self.hold_id}: {self.order_id}"
+
+
+LEGAL_BASES = {
+    HoldReason.BOOKKEEPING: BOOKKEEPING_HOLD,
+    HoldReason.OPEN_INVOICE: OPEN_INVOICE_HOLD,
+    HoldReason.DEBT_COLLECTION: DEBT_COLLECTION_HOLD,
+}

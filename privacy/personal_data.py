@@ -341,6 +341,25 @@ DECLARATION: dict[str, dict[str, Declared]] = {
         "action": other(),
         "status": other(),
         "actor": other(),
+        "by_system": other(),
+    },
+    # What is kept after an erasure was asked, why and until when (S11): the customer is a
+    # link (gone once erased), the orders are rows without a buyer.
+    "privacy.LegalHold": {
+        "id": other(),
+        "what": other(),
+        "reason": other(),
+        "kept_until": other(),
+        "count": other(),
+        "data_request": other(),
+        "customer": other(),
+        "created_at": other(),
+        "released_at": other(),
+    },
+    "privacy.HeldOrder": {
+        "id": other(),
+        "hold": other(),
+        "order": other(),
     },
     "privacy.RequestSequence": {
         "year": other(),

@@ -61,6 +61,7 @@ def notice(request: HttpRequest) -> HttpResponse:
         {
             "retention_years": settings.RETENTION_YEARS,
             "bookkeeping_years": settings.BOOKKEEPING_RETENTION_YEARS,
+            "order_history_years": settings.ORDER_HISTORY_YEARS,
         },
     )
 

@@ -298,8 +298,16 @@ class DataRequestAdmin(RegisterModelAdmin):
             data_request=data_request, actor=request.user, site_url=_site_url(request)
         )
         holds = [hold for outcome in outcomes for hold in outcome.blocked_by]
-        if holds:  # nothing was erased
-            form.add_error(None, gettext("Erasure is blocked: %(holds)s.") % {"holds": "; ".join(holds)})
+        if holds:  # nothing was erased; the erasure waits for the hold to end
+            form.add_error(
+                None,
+                gettext("Erasure is blocked: %(holds)s.") % {"holds": "; ".join(holds)}
+                + " "
+                + gettext(
+                    "The erasure waits: the daily retention run completes it once the invoice is "
+                    "paid or the collection has ended (Legal holds)."
+                ),
+            )
 
     def rectify_form(self, data_request, data):
         return RectifyForm(data, customers=data_request.customers.all())

@@ -204,7 +204,8 @@ def test_erasure_queries_do_not_grow_with_orders(today, owner, orders, django_as
         )
         for i in range(orders)
     )
-    with django_assert_max_num_queries(25):
+    # 30: the kept orders' legal holds add their inserts (issue 18, item 8), batched.
+    with django_assert_max_num_queries(30):
         outcome = erase_customer(customer, actor=owner)
     assert outcome.completed
     assert sum(k.count for k in outcome.kept) + outcome.deleted["orders"] == orders
