@@ -9,6 +9,13 @@ the previous hash: `pg_advisory_xact_lock` on PostgreSQL; on SQLite every
 transaction begins IMMEDIATE (settings), so writers are serialised by the
 database lock. Two writers therefore never chain to the same predecessor, and
 ids grow in chain order.
+
+On PostgreSQL that lock is held from record() until the transaction ends, and every
+public submission and login waits for it: record() comes at the end of the work, and
+whatever takes long (a label XLSX or PDF, the requester's report PDF) is made before
+it, outside any transaction, and sent only after its event is recorded
+(customers/label_views.py, privacy/views.py; measured by make bench,
+tests/benchmarks/bench_audit_lock.py).
 """
 
 from __future__ import annotations
