@@ -41,6 +41,7 @@ class Command(BaseCommand):
                     f"{check.checkpoints} checkpoints before it passed."
                 )
             newest = check.newest
+            assert newest is not None  # a check that passed saw at least one checkpoint
             self.stdout.write(
                 self.style.SUCCESS(
                     f"Audit log intact: {result.checked} events checked; it still holds event "
