@@ -232,6 +232,14 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # explicitly before rotating SECRET_KEY, or old events will no longer verify.
 AUDIT_LOG_KEY = env.str("AUDIT_LOG_KEY", default="")
 
+# audit_checkpoint (README "Audit log") appends the newest event's id and hash, signed
+# with AUDIT_CHECKPOINT_KEY, to AUDIT_CHECKPOINT_FILE, outside the database, so that
+# `verify_audit_log --checkpoint` sees events cut from the end of the log. Without the
+# key, one is derived from the audit log's key (AUDIT_LOG_KEY or SECRET_KEY): then
+# whoever has SECRET_KEY can also sign a checkpoint. Keep the file away from the backups.
+AUDIT_CHECKPOINT_KEY = env.str("AUDIT_CHECKPOINT_KEY", default="")
+AUDIT_CHECKPOINT_FILE = env.str("AUDIT_CHECKPOINT_FILE", default=str(BASE_DIR / "audit-checkpoints.log"))
+
 # Retention (privacy notice S11, S19; README "Retention").
 # Kirjanpitolaki 1336/1997 chapter 2 section 10: vouchers (invoices, receipts)
 # are kept six years from the end of the year in which the financial year

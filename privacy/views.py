@@ -185,13 +185,16 @@ def report_download(request: HttpRequest, token: str, fmt: str) -> HttpResponse:
     report = released_report(data_request)
     if report is None:
         raise Http404
-    record_download(data_request, fmt)
+    # The file is made first, outside any transaction; the download's event is then
+    # recorded in its own short transaction (the audit log's lock held for
+    # milliseconds, not for the PDF's rendering), and only then is the file sent.
     if fmt == "json":
-        response = HttpResponse(
-            json.dumps(report, ensure_ascii=False, indent=2), content_type="application/json; charset=utf-8"
-        )
+        body = json.dumps(report, ensure_ascii=False, indent=2).encode()
+        content_type = "application/json; charset=utf-8"
     else:
-        response = HttpResponse(report_pdf(report), content_type="application/pdf")
+        body, content_type = report_pdf(report), "application/pdf"
+    record_download(data_request, fmt)
+    response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{data_request.reference}-access-report.{fmt}"'
     return response
 

@@ -46,7 +46,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from tests.benchmarks import bench_http, bench_import  # noqa: E402
+from tests.benchmarks import bench_audit_lock, bench_http, bench_import  # noqa: E402
 
 N = int(os.environ.get("BENCH_CUSTOMERS", "100000"))
 ROUNDS = 5  # turns of peer and ours; each figure is the median of its turns
@@ -373,12 +373,19 @@ def bench_http_load() -> None:
     bench_http.run(figure, os.environ["DATABASE_URL"], vendor=connection.vendor, posts=400, rounds=3)
 
 
+def bench_audit_lock_load() -> None:
+    client = owner_client()  # the owner's verified session, in the database gunicorn reads
+    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    bench_audit_lock.run(figure, os.environ["DATABASE_URL"], vendor=connection.vendor, staff_cookie=cookie)
+
+
 BENCHES = {
     "labels": bench_labels,
     "admin": bench_admin,
     "privacy": bench_privacy,
     "import": lambda: bench_import.run(figure, N),
     "http": bench_http_load,
+    "audit_lock": bench_audit_lock_load,
 }
 
 
