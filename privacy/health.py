@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import secrets
+from collections.abc import Callable
 
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
@@ -41,11 +42,11 @@ def _cache() -> str:
     key, value = "healthz", secrets.token_hex(8)
     # The Redis cache falls back to this process's memory while Redis is down, which keeps
     # the form working but would hide the outage here: ask Redis itself.
+    set_value: Callable[..., object] = cache.set
+    get_value: Callable[..., object] = cache.get
     if isinstance(cache, RedisCacheOrLocalMemory):
         set_value = functools.partial(RedisCache.set, cache)
         get_value = functools.partial(RedisCache.get, cache)
-    else:
-        set_value, get_value = cache.set, cache.get
     try:
         set_value(key, value, 30)
         answered = get_value(key)
