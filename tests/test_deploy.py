@@ -8,8 +8,12 @@ import os
 import re
 import runpy
 import shutil
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from gunicorn.config import KNOWN_SETTINGS
@@ -64,6 +68,23 @@ def _nginx() -> str:
     return found
 
 
+def _nginx_prefix(tmp_path: Path, site: str, *, foreground: bool = False) -> list[str]:
+    """An nginx.conf in tmp_path that includes this server configuration, with its own
+    pid, log and temporary paths; the command line that runs nginx on it."""
+    site = site.replace("/etc/nginx/kehobalanssi_proxy.conf", str(NGINX_PROXY))
+    (tmp_path / "site.conf").write_text(site, encoding="utf-8")
+    kinds = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"]
+    temp_paths = "\n".join(f"    {kind}_temp_path {tmp_path / kind};" for kind in kinds)
+    (tmp_path / "nginx.conf").write_text(
+        ("daemon off;\n" if foreground else "")
+        + f"pid {tmp_path / 'nginx.pid'};\nerror_log {tmp_path / 'error.log'};\nevents {{}}\n"
+        f"http {{\n{temp_paths}\n    access_log off;\n    include {tmp_path / 'site.conf'};\n}}\n",
+        encoding="utf-8",
+    )
+    error_log, config = str(tmp_path / "error.log"), str(tmp_path / "nginx.conf")
+    return [_nginx(), "-p", str(tmp_path), "-e", error_log, "-c", config]
+
+
 def test_nginx_accepts_the_reference_configuration(tmp_path):
     """`nginx -t` on deploy/nginx/ as installed, with a throwaway certificate and paths."""
     subprocess.run(  # noqa: S603
@@ -78,17 +99,8 @@ def test_nginx_accepts_the_reference_configuration(tmp_path):
     site = NGINX_SITE.read_text(encoding="utf-8")
     site = re.sub(r"ssl_certificate (\S+);", f"ssl_certificate {tmp_path / 'cert.pem'};", site)
     site = re.sub(r"ssl_certificate_key (\S+);", f"ssl_certificate_key {tmp_path / 'key.pem'};", site)
-    site = site.replace("/etc/nginx/kehobalanssi_proxy.conf", str(NGINX_PROXY))
-    (tmp_path / "site.conf").write_text(site, encoding="utf-8")
-    kinds = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"]
-    temp_paths = "\n".join(f"    {kind}_temp_path {tmp_path / kind};" for kind in kinds)
-    (tmp_path / "nginx.conf").write_text(
-        f"pid {tmp_path / 'nginx.pid'};\nerror_log {tmp_path / 'error.log'};\nevents {{}}\n"
-        f"http {{\n{temp_paths}\n    access_log off;\n    include {tmp_path / 'site.conf'};\n}}\n",
-        encoding="utf-8",
-    )
     result = subprocess.run(  # noqa: S603
-        [_nginx(), "-t", "-p", str(tmp_path), "-e", str(tmp_path / "error.log"), "-c", str(tmp_path / "nginx.conf")],  # noqa: E501
+        [*_nginx_prefix(tmp_path, site), "-t"],
         capture_output=True,
         text=True,
     )
@@ -157,3 +169,107 @@ def test_a_timer_runs_apply_retention_daily():
     assert shared in service["Service"]["Environment"] and shared in web["Service"]["Environment"]
     # A batch run may take longer per statement than a page (DATABASE_STATEMENT_TIMEOUT).
     assert "DATABASE_STATEMENT_TIMEOUT=600" in service["Service"]["Environment"]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _answer_time(port: int, timeout: float) -> float | None:
+    """Seconds /healthz took to answer through this port, None if it did not in time."""
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=timeout) as response:  # noqa: S310
+            response.read()
+    except (TimeoutError, urllib.error.URLError):
+        return None
+    return time.monotonic() - started
+
+
+def _wait_until_answering(port: int, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the server stopped"
+        if _answer_time(port, 1) is not None:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"nothing answers on port {port}")
+
+
+def _slow_clients(port: int, count: int) -> list[socket.socket]:
+    """Slowloris: each sends the start of a request and then nothing."""
+    held = []
+    for _ in range(count):
+        client = socket.create_connection(("127.0.0.1", port), timeout=5)
+        client.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        held.append(client)
+    return held
+
+
+def test_twenty_slow_clients_stop_bare_gunicorn_but_not_the_reference_proxy(tmp_path):
+    """Issue 13, item 2: with 20 clients that send half a request and wait, gunicorn alone
+    (3 sync workers) answers nobody else; behind deploy/nginx/kehobalanssi.conf the site
+    keeps answering others within a second."""
+    app_port, proxy_port = _free_port(), _free_port()
+    env = {
+        **os.environ,
+        "DJANGO_READ_DOT_ENV": "0",
+        "SECRET_KEY": "x" * 50,
+        "DEBUG": "false",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}",
+        "CACHE_URL": "locmemcache://",
+        "GUNICORN_BIND": f"127.0.0.1:{app_port}",
+        "GUNICORN_WORKERS": "3",
+    }
+    site = NGINX_SITE.read_text(encoding="utf-8")
+    site = site.split("server {", 2)
+    # The HTTPS server only, on a free port without TLS: buffering and timeouts are the same.
+    https = "server {" + site[2]
+    https = re.sub(r"\n\s*listen [^;]+;", "", https)
+    https = re.sub(r"\n\s*ssl_certificate(_key)? [^;]+;", "", https)
+    https = https.replace("server {", f"server {{\n    listen 127.0.0.1:{proxy_port};", 1)
+    https = https.replace("http://127.0.0.1:8000", f"http://127.0.0.1:{app_port}")
+    nginx_command = _nginx_prefix(tmp_path, site[0] + https, foreground=True)
+    gunicorn = subprocess.Popen(  # noqa: S603
+        [GUNICORN, "--config", "deploy/gunicorn.conf.py", "kehobalanssi.wsgi"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    nginx = subprocess.Popen(  # noqa: S603
+        nginx_command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    held: list[socket.socket] = []
+    try:
+        _wait_until_answering(app_port, gunicorn)
+        _wait_until_answering(proxy_port, nginx)
+
+        held = _slow_clients(app_port, 20)
+        time.sleep(0.5)
+        assert _answer_time(app_port, timeout=3) is None, "bare gunicorn kept answering"
+        for client in held:
+            client.close()
+        _wait_until_answering(app_port, gunicorn)
+
+        held = _slow_clients(proxy_port, 20)
+        time.sleep(0.5)
+        answers = [_answer_time(proxy_port, timeout=3) for _ in range(5)]
+        assert all(answer is not None and answer < 1 for answer in answers), answers
+        print(f"20 slow clients: bare gunicorn no answer in 3 s; behind nginx {max(answers):.3f} s")
+    finally:
+        for client in held:
+            client.close()
+        for process in (nginx, gunicorn):
+            process.terminate()
+        for process in (nginx, gunicorn):
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
