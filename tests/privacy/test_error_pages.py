@@ -107,3 +107,27 @@ def test_a_bug_gets_the_500_page_without_touching_the_database(visitor, path, ex
 def test_a_bug_on_a_post_says_what_was_sent_may_not_be_saved(visitor):
     response = visitor.post("/en/bug/", {"x": "1"})
     assert response.status_code == 500 and "What you sent may not have been saved." in response.text
+
+
+@pytest.mark.skipif(
+    not __import__("django.db").db.connection.vendor == "postgresql", reason="PostgreSQL only"
+)
+def test_a_database_that_stops_answering_is_cancelled_and_gets_the_503_page(visitor):
+    """Issue 13, items 2 and 5: the connection carries the settings' statement_timeout, and
+    a statement that outlasts it (here a 2 s sleep before each query, with the limit
+    lowered to 0.2 s) is cancelled: the page is the 503, not a worker killed at 30 s."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == "30s"
+        cursor.execute("SET statement_timeout = 200")
+
+    def database_hangs(execute, sql, params, many, context):
+        execute("SELECT pg_sleep(2)", None, False, context)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(database_hangs):
+        response = visitor.post("/fi/privacy/request/", request_form_data())
+    assert response.status_code == 503 and "Pyyntösi ei ehkä tallentunut." in response.text
+    assert_no_trace(response)
