@@ -160,7 +160,7 @@ class DisclosureInline(admin.TabularInline):
 
 class CustomerChangeInline(admin.TabularInline):
     model = CustomerChange
-    fields = readonly_fields = ("changed_at", "source", "fields", "changed_by")
+    fields = readonly_fields = ("changed_at", "source", "fields", "kind", "reason", "changed_by")
     extra = 0
     can_delete = False
     verbose_name_plural = _("where changes came from")

@@ -37,24 +37,16 @@ from django.utils.translation import gettext_lazy as _
 
 from privacy.audit import record
 from privacy.models import AuditAction
+from privacy.personal_data import imported_fields
 
 from .changes import change_entry
 from .import_limits import FileCheckError, Unreadable, csv_rows, xlsx_rows
 from .models import Channel, Customer, CustomerChange, EmailMarketingConsent
 
 REQUIRED = {"first_name", "last_name"}
-# The customer fields a row may set, in the order the preview shows them.
-FIELDS = (
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "street_address",
-    "postal_code",
-    "city",
-    "country",
-    "birth_date",
-)
+# The customer fields a row may set, in the order the preview shows them: those declared
+# `imported` in privacy/personal_data.py.
+FIELDS = imported_fields(Customer)
 OWN_COLUMNS = [*FIELDS, "accepts_email_marketing"]
 
 # Shopify's customer export (old and new header names) and WooCommerce's.

@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from phonenumber_field.modelfields import PhoneNumberField
 
 from .validators import validate_business_id, validate_finnish_postal_code, validate_name_characters
@@ -662,6 +663,25 @@ class Disclosure(models.Model):
         return f"{self.get_category_display()}: {self.recipient}"
 
 
+class ChangeKind(models.TextChoices):
+    """What a rectification did to the fields of one change (GDPR art. 16 and 17(1)(a); the
+    notice: incorrect, unnecessary, incomplete or out-of-date data is corrected, deleted or
+    completed)."""
+
+    CORRECTED = "corrected", pgettext_lazy("kind of change", "corrected")
+    DELETED = "deleted", pgettext_lazy("kind of change", "deleted")
+    COMPLETED = "completed", pgettext_lazy("kind of change", "completed")
+
+
+class ChangeReason(models.TextChoices):
+    """Why staff rectified a field: the notice's four words."""
+
+    INCORRECT = "incorrect", _("incorrect")
+    OUT_OF_DATE = "out_of_date", _("out of date")
+    UNNECESSARY = "unnecessary", _("unnecessary")
+    INCOMPLETE = "incomplete", _("incomplete")
+
+
 class CustomerChange(models.Model):
     """A change to a customer's data and where it came from (S8: every change records
     its source; S18: the source is told of a rectification). Field names only."""
@@ -672,6 +692,27 @@ class CustomerChange(models.Model):
     changed_at = models.DateTimeField(_("changed"), default=timezone.now)
     source = models.CharField(_("source"), max_length=32, choices=Source.choices)
     fields = models.JSONField(_("fields changed"), default=list)
+    kind = models.CharField(
+        _("kind of change"),
+        max_length=16,
+        choices=ChangeKind.choices,
+        blank=True,
+        help_text=_(
+            "For a rectification: whether these fields were corrected, deleted (erased as "
+            "unnecessary or wrong, GDPR art. 17(1)(a)) or completed (art. 16). Empty for "
+            "other updates."
+        ),
+    )
+    reason = models.CharField(
+        _("reason"),
+        max_length=16,
+        choices=ChangeReason.choices,
+        blank=True,
+        help_text=_(
+            "For a rectification: why the data was changed (incorrect, out of date, "
+            "unnecessary or incomplete)."
+        ),
+    )
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("changed by"),

@@ -299,6 +299,13 @@ LABEL_SHEET = {
 LABEL_FONT = env.str("LABEL_FONT", default="/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 # Imports larger than this are refused before they are read.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+# Scanned letters of requests staff register (privacy/letter_scans.py): a private folder,
+# never under a path the web server serves; a scan at most this large, which the admin's
+# body limit (an import's, privacy/body_limit.py) must admit.
+LETTER_SCAN_DIR = env.str("LETTER_SCAN_DIR", default=str(BASE_DIR / "private" / "letter-scans"))
+LETTER_SCAN_MAX_BYTES = env.int("LETTER_SCAN_MAX_BYTES", default=10 * 1024 * 1024)
+if LETTER_SCAN_MAX_BYTES > IMPORT_MAX_BYTES:
+    raise ImproperlyConfigured("LETTER_SCAN_MAX_BYTES cannot be over IMPORT_MAX_BYTES (the admin's limit).")
 # What an import (or a ban list) may hold, checked while it is read (customers/import_limits.py).
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=100_000)
 IMPORT_MAX_COLUMNS = env.int("IMPORT_MAX_COLUMNS", default=100)

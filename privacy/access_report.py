@@ -15,46 +15,38 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Prefetch
+from django.db.models import Model, Prefetch
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from customers.models import (
     Customer,
+    CustomerChange,
+    Disclosure,
     DisclosureCategory,
+    EmailMarketingConsent,
+    MarketingObjection,
     ObjectionPurpose,
+    Order,
     Source,
 )
 
-CUSTOMER_FIELDS = [
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "street_address",
-    "postal_code",
-    "city",
-    "country",
-    "birth_date",
-    "age",
-    "age_recorded_on",
-    "preferred_language",
-    "source",
-    "created_at",
-    "updated_at",
-    "last_activity_at",
-    "anonymised_at",
-]
-ORDER_FIELDS = ["order_number", "ordered_on", "channel", "description", "total", "invoice_status"]
-OBJECTION_FIELDS = ["purpose", "received_at", "channel", "withdrawn_at", "withdrawal_channel"]
-CONSENT_FIELDS = ["given_at", "channel", "withdrawn_at"]
-DISCLOSURE_FIELDS = ["disclosed_on", "category", "recipient", "data_disclosed"]
-CHANGE_FIELDS = ["changed_at", "source", "fields"]
+from .personal_data import report_fields
+
+# What the report shows of each model is declared in privacy/personal_data.py (`report`).
+CUSTOMER_FIELDS = report_fields(Customer)
+ORDER_FIELDS = report_fields(Order)
+OBJECTION_FIELDS = report_fields(MarketingObjection)
+CONSENT_FIELDS = report_fields(EmailMarketingConsent)
+DISCLOSURE_FIELDS = report_fields(Disclosure)
+CHANGE_FIELDS = report_fields(CustomerChange)
 
 
 def _value(obj, name: str):
     value = getattr(obj, name)
+    if isinstance(value, Model):  # a link (the organisation represented): its own report fields
+        return _row(value, report_fields(type(value)))
     if name == "phone":
         return str(value) if value else ""
     if isinstance(value, Decimal):
@@ -154,11 +146,6 @@ def build_access_report(
         for customer in _customers(customers):
             person = _row(customer, CUSTOMER_FIELDS)
             person["age_band"] = customer.age_band
-            person["organisation"] = (
-                {"name": customer.organisation.name, "business_id": customer.organisation.business_id}
-                if customer.organisation
-                else None
-            )
             people.append(
                 {
                     "customer_id": customer.pk,

@@ -20,20 +20,13 @@ from customers.models import Customer, Disclosure, Order
 
 from .audit import record
 from .models import AuditAction, DataRequest
+from .personal_data import cleared_values
 
-# Every Customer field that can identify a person, and what it becomes.
-CUSTOMER_CLEARED = {
-    "first_name": "",
-    "last_name": "",
-    "organisation": None,
-    "email": "",
-    "phone": "",
-    "street_address": "",
-    "postal_code": "",
-    "birth_date": None,
-    "age": None,
-    "age_recorded_on": None,
-}
+# Every Customer field that can identify a person, and what it becomes; what the orders
+# and disclosures written about them lose (privacy/personal_data.py).
+CUSTOMER_CLEARED = cleared_values(Customer)
+ORDER_CLEARED = cleared_values(Order)
+DISCLOSURE_CLEARED = cleared_values(Disclosure)
 
 
 @dataclass(frozen=True)
@@ -53,8 +46,9 @@ def anonymise_customers(
     Steps:
     1. leave out customers anonymised before (idempotent);
     2. clear identifying customer fields (CUSTOMER_CLEARED), set anonymised_at;
-    3. clear orders' free-text descriptions (dates, totals, channels stay);
-    4. clear what was written in their disclosures (category, recipient and date stay);
+    3. clear orders' free-text descriptions (ORDER_CLEARED; dates, totals, channels stay);
+    4. clear what was written in their disclosures (DISCLOSURE_CLEARED; category,
+       recipient and date stay);
     5. rename their entries in Django's admin history, which copies the name;
     6. clear who asked on their closed data requests (names, addresses, signatures and
        any released access report, which is a full copy of their data);
@@ -67,8 +61,8 @@ def anonymise_customers(
     Customer.objects.filter(pk__in=pks).update(
         **CUSTOMER_CLEARED, anonymised_at=timezone.now(), updated_at=timezone.now()
     )
-    orders = Order.objects.filter(customer__in=pks).exclude(description="").update(description="")
-    disclosures = Disclosure.objects.filter(customer__in=pks).update(data_disclosed="")
+    orders = Order.objects.filter(customer__in=pks).exclude(**ORDER_CLEARED).update(**ORDER_CLEARED)
+    disclosures = Disclosure.objects.filter(customer__in=pks).update(**DISCLOSURE_CLEARED)
     LogEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(Customer), object_id__in=[str(p) for p in pks]
     ).update(object_repr="", change_message="")
@@ -80,7 +74,11 @@ def anonymise_customers(
             actor=actor,
             object_type="customers.customer",
             object_id=str(pks[0]) if len(pks) == 1 else "",
-            fields=[f for f in CUSTOMER_CLEARED] + ["orders.description", "disclosures.data_disclosed"],
+            fields=[
+                *CUSTOMER_CLEARED,
+                *(f"orders.{name}" for name in ORDER_CLEARED),
+                *(f"disclosures.{name}" for name in DISCLOSURE_CLEARED),
+            ],
             counts={"customers": len(pks), "orders_cleared": orders, "disclosures_cleared": disclosures},
         )
     return outcome

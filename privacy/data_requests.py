@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -28,11 +29,13 @@ from customers.models import Customer
 
 from .audit import record
 from .emails import send_to_address_on_record, send_to_requester
+from .letter_scans import delete_scan, save_scan, scan_kind
 from .models import (
     ActorType,
     AuditAction,
     DataRequest,
     DataRequestEvent,
+    RequestChannel,
     RequestSequence,
     RequestStatus,
     same_email,
@@ -74,7 +77,9 @@ def due_date_for(submitted_on: datetime.date, *, months: int = 1) -> datetime.da
 
 
 def find_by_status_token(token: str) -> DataRequest | None:
-    return DataRequest.objects.filter(status_token_hash=token_hash(token)).first()
+    """The request whose status link this is: the first one, or the one sent with the answer."""
+    hashed = token_hash(token)
+    return DataRequest.objects.filter(Q(status_token_hash=hashed) | Q(answer_token_hash=hashed)).first()
 
 
 def find_by_confirm_token(token: str) -> DataRequest | None:
@@ -112,6 +117,8 @@ def _mail_after_commit(data_request: DataRequest, template: str, **context) -> N
     # The mail goes to whoever asked as they were when it was scheduled: fulfilling an
     # erasure clears the request's identity in the same transaction, before the send.
     snapshot = copy.copy(data_request)
+    if not snapshot.email:
+        return  # registered by staff without an e-mail address: they answer by post
 
     def send() -> None:
         if not send_to_requester(snapshot, template, **context):
@@ -145,6 +152,24 @@ def tell_addresses_on_record(data_request: DataRequest, *, actor) -> int:
 def _link(site_url: str, name: str, token: str, language: str) -> str:
     with translation.override(language):
         return site_url.rstrip("/") + reverse(name, args=[token])
+
+
+def public_site_url(site_url: str = "") -> str:
+    """Where the requester's links point: SITE_URL when set, else the address staff used."""
+    return settings.SITE_URL or site_url
+
+
+def _answer_link(data_request: DataRequest, site_url: str) -> str:
+    """A status link for the answer e-mail (art. 12(3)-(4)). Only the first link's hash is
+    stored, so a second token is made and only its hash kept; the first link still works.
+    Empty when there is nothing to send it to or no address to build it from."""
+    site_url = public_site_url(site_url)
+    if not data_request.email or not site_url:
+        return ""
+    token = secrets.token_urlsafe(32)
+    data_request.answer_token_hash = token_hash(token)
+    data_request.save(update_fields=["answer_token_hash"])
+    return _link(site_url, "privacy:status", token, data_request.reply_language)
 
 
 @dataclass(frozen=True)
@@ -240,6 +265,68 @@ def submit_request(
         "status_url": _link(site_url, "privacy:status", status_token, language),
     }
     _mail_after_commit(data_request, "request_confirm", **links)
+    return Submitted(data_request, status_token)
+
+
+@transaction.atomic
+def register_request(
+    *,
+    fields: dict,
+    channel: str,
+    received_on: datetime.date,
+    scanned_letter: UploadedFile | None,
+    actor,
+    site_url: str,
+) -> Submitted:
+    """A request received by post, e-mail, phone or at the counter, entered by staff
+    (privacy notice S14). It is received at once (no e-mail confirmation: the staff member
+    who registers it is on its timeline and in the audit log) and due one month from the
+    day it reached us. Identity is verified on the request's page like any other's before
+    anything is fulfilled.
+
+    Steps:
+    1. store the scanned letter, if any, under a random name in the private folder;
+    2. create the request, received, with its deadlines and tokens;
+    3. one event (field names and counts only);
+    4. after commit, when an e-mail address was given, a receipt with the status link.
+    """
+    if channel == RequestChannel.WEB or channel not in RequestChannel.values:
+        raise RequestStateError("channel")
+    now = timezone.now()
+    status_token = secrets.token_urlsafe(32)
+    received_at = timezone.make_aware(datetime.datetime.combine(received_on, datetime.time.min))
+    scan = save_scan(scanned_letter, scan_kind(scanned_letter)) if scanned_letter else ""
+    try:
+        data_request = DataRequest.objects.create(
+            **fields,
+            channel=channel,
+            status=RequestStatus.RECEIVED,
+            reference=_next_reference(timezone.localdate(now).year),
+            submitted_at=received_at,
+            confirmed_at=now,
+            confirm_expires_at=now,
+            due_date=due_date_for(received_on),
+            original_due_date=due_date_for(received_on),
+            status_token_hash=token_hash(status_token),
+            # Nobody confirms it: the token behind this hash is never given out.
+            confirm_token_hash=token_hash(secrets.token_urlsafe(32)),
+            scanned_letter=scan,
+        )
+    except BaseException:
+        if scan:
+            delete_scan(scan)
+        raise
+    _event(
+        data_request,
+        AuditAction.REQUEST_REGISTERED,
+        actor=actor,
+        fields=sorted(name for name, value in fields.items() if value),
+        counts={"scanned_letter": int(bool(scan))},
+    )
+    site_url = public_site_url(site_url)
+    if site_url:
+        status_url = _link(site_url, "privacy:status", status_token, data_request.reply_language)
+        _mail_after_commit(data_request, "request_registered", status_url=status_url)
     return Submitted(data_request, status_token)
 
 
@@ -379,8 +466,9 @@ def extend_deadline(
 
 
 @transaction.atomic
-def refuse_request(*, data_request: DataRequest, reason: str, actor) -> DataRequest:
-    """A refusal states the reasons and the right to complain (art. 12(4)). An objection
+def refuse_request(*, data_request: DataRequest, reason: str, actor, site_url: str = "") -> DataRequest:
+    """A refusal states the reasons and the right to complain (art. 12(4)); the e-mail
+    carries them and the status link, where the certificate downloads. An objection
     to direct marketing cannot be refused (art. 21(3))."""
     _require_open(data_request)
     if not data_request.refusable:
@@ -390,15 +478,16 @@ def refuse_request(*, data_request: DataRequest, reason: str, actor) -> DataRequ
     data_request = _set_status(
         data_request, RequestStatus.REFUSED, actor=actor, refusal_reason=reason.strip()
     )
-    _mail_after_commit(data_request, "request_answered")
+    _mail_after_commit(data_request, "request_answered", status_url=_answer_link(data_request, site_url))
     return data_request
 
 
 @transaction.atomic
-def complete_request(*, data_request: DataRequest, outcome: str, actor) -> DataRequest:
+def complete_request(*, data_request: DataRequest, outcome: str, actor, site_url: str = "") -> DataRequest:
+    """The answer: the outcome, told on the status page and in the e-mail with its link."""
     _require_open(data_request)
     data_request = _set_status(data_request, RequestStatus.COMPLETED, actor=actor, outcome=outcome)
-    _mail_after_commit(data_request, "request_answered")
+    _mail_after_commit(data_request, "request_answered", status_url=_answer_link(data_request, site_url))
     return data_request
 
 

@@ -36,6 +36,7 @@ from .holds import (
     voucher_kept_until,
 )
 from .models import AuditAction, DataRequest
+from .personal_data import cleared_values
 from .suppression import suppress
 
 KEPT_LABELS = {
@@ -105,13 +106,15 @@ def erase_customer(
     1. Holds: an open invoice or debt collection blocks erasure; nothing changes
        and the outcome names the hold (the request can be refused or postponed).
     2. Orders inside the bookkeeping period (Accounting Act 2:10) are kept,
-       detached from the person (no buyer, no free-text description); older
+       detached from the person (no buyer, none of its identifying or free-text fields,
+       privacy/personal_data.py: the description); older
        orders are deleted.
     3. Objections, e-mail consents and the admin history of the customer are
        deleted; when the person asks not to be contacted again, a keyed hash of
        the e-mail address is kept as a suppression entry.
     4. Disclosures keep date, category and recipient (accountability, art. 5(2))
-       but lose the link to the person and the description of what was given.
+       but lose the link to the person and their identifying or free-text fields (the
+       description of what was given).
     5. The customer row is deleted.
     6. One audit event records counts and field names only.
     A dry run performs every step and rolls back, so its plan is exactly what
@@ -153,7 +156,7 @@ def _erase(customer: Customer, outcome: ErasureOutcome, *, suppress_contact: boo
     for until, count in sorted(Counter(voucher_kept_until(d) for d in kept_dates).items()):
         outcome.kept.append(Kept("orders", count, str(BOOKKEEPING_HOLD), until))
     outcome.anonymised["orders"] = orders.filter(ordered_on__gte=held_from).update(
-        customer=None, description=""
+        customer=None, **cleared_values(Order)
     )
     outcome.deleted["orders"] = orders.filter(ordered_on__lt=held_from).delete()[0]
 
@@ -165,7 +168,7 @@ def _erase(customer: Customer, outcome: ErasureOutcome, *, suppress_contact: boo
     outcome.deleted["objections"] = MarketingObjection.objects.filter(customer=customer).delete()[0]
     outcome.deleted["consents"] = EmailMarketingConsent.objects.filter(customer=customer).delete()[0]
     outcome.anonymised["disclosures"] = Disclosure.objects.filter(customer=customer).update(
-        customer=None, data_disclosed=""
+        customer=None, **cleared_values(Disclosure)
     )
     # The person's other closed requests keep reference, kind and dates; who asked goes.
     earlier = DataRequest.objects.for_customers([customer.pk]).closed()

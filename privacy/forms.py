@@ -10,15 +10,16 @@ from typing import TYPE_CHECKING
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.conf import settings
+from django.contrib.admin.widgets import AdminDateWidget
 from django.core.validators import RegexValidator
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import Customer, ObjectionPurpose
+from customers.models import ChangeReason, Customer, ObjectionPurpose
 from customers.validators import validate_name_characters
 
-from .models import DataRequest, IdentityMethod, RequestKind
-from .rectification import RECTIFIABLE_FIELDS, field_label
+from .models import DataRequest, IdentityMethod, Notification, RequestChannel, RequestKind
+from .rectification import RECTIFIABLE_FIELDS, clearable, field_label
 
 if TYPE_CHECKING:
     from .data_requests import SuggestedMatch
@@ -182,7 +183,7 @@ class DataRequestForm(forms.Form):
             "signature_name",
             "declaration",
         ]
-        fields = {name: data[name] for name in names}
+        fields = {name: data[name] for name in names if name in self.fields}
         if data["kind"] == RequestKind.RECTIFICATION:
             fields.update(
                 {n: data[n] for n in ["rectification_what", "rectification_correct", "rectification_grounds"]}
@@ -332,8 +333,11 @@ class EraseForm(forms.Form):
 
 
 class RectifyForm(forms.Form):
-    """The corrections to one linked customer; only filled-in fields are changed, and the
-    values are validated with the register's own rules when applied."""
+    """The rectification of one linked customer (GDPR art. 16, 17(1)(a); the notice:
+    incorrect, unnecessary, incomplete or out-of-date data is corrected, deleted or
+    completed). A typed value corrects or completes a field; deleting a value takes the
+    field's own "clear" box, so an input left empty by mistake erases nothing. Each change
+    says why. The values are validated with the register's own rules when applied."""
 
     customer = forms.ModelChoiceField(label=_("Customer"), queryset=Customer.objects.none(), empty_label=None)
 
@@ -343,23 +347,88 @@ class RectifyForm(forms.Form):
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = customers
         for name in RECTIFIABLE_FIELDS:
-            self.fields[name] = forms.CharField(
-                label=capfirst(field_label(name)), max_length=200, required=False
+            label = capfirst(field_label(name))
+            self.fields[name] = forms.CharField(label=label, max_length=200, required=False)
+            self.fields[f"clear_{name}"] = forms.BooleanField(
+                label=_("clear %(field)s") % {"field": field_label(name)}, required=False
+            )
+            self.fields[f"reason_{name}"] = forms.ChoiceField(
+                label=_("why %(field)s is changed") % {"field": field_label(name)},
+                choices=[("", "–"), *ChangeReason.choices],
+                required=False,
             )
 
     @property
-    def correction_fields(self):
-        return [self[name] for name in RECTIFIABLE_FIELDS]
+    def correction_rows(self):
+        """One row per field: new value, clear box, reason, and whether it may be cleared."""
+        return [
+            (self[name], self[f"clear_{name}"], self[f"reason_{name}"], clearable(name))
+            for name in RECTIFIABLE_FIELDS
+        ]
 
     def clean(self):
         super().clean()
-        cleaned = self.cleaned_data
+        if self.errors:
+            return self.cleaned_data
+        for name in RECTIFIABLE_FIELDS:
+            self._check_row(name)
         if not self.errors and not self.changes():
-            raise forms.ValidationError(_("Fill in at least one field to correct."))
-        return cleaned
+            raise forms.ValidationError(_("Type a new value, or tick a field to clear, in at least one row."))
+        return self.cleaned_data
+
+    def _check_row(self, name: str) -> None:
+        typed = self.cleaned_data[name].strip()
+        cleared = self.cleaned_data[f"clear_{name}"]
+        reason = self.cleaned_data[f"reason_{name}"]
+        label = capfirst(field_label(name))
+        if cleared and not clearable(name):
+            self.add_error(
+                f"clear_{name}",
+                _("%(field)s is required in the register and cannot be cleared: correct it instead.")
+                % {"field": label},
+            )
+        elif typed and cleared:
+            self.add_error(f"clear_{name}", _("Type a new value or tick clear, not both."))
+        elif (typed or cleared) and not reason:
+            self.add_error(
+                f"reason_{name}", _("Choose why %(field)s is changed.") % {"field": field_label(name)}
+            )
+        elif reason and not (typed or cleared):
+            self.add_error(
+                name, _("Type the new value or tick clear, or leave the reason empty: nothing would change.")
+            )
+        elif cleared and reason == ChangeReason.INCOMPLETE:
+            self.add_error(
+                f"reason_{name}",
+                _("Data is deleted because it is incorrect, out of date or unnecessary, not incomplete."),
+            )
 
     def changes(self) -> dict[str, str]:
-        return {n: self.cleaned_data[n] for n in RECTIFIABLE_FIELDS if self.cleaned_data[n].strip()}
+        """The new value of each field to change; an empty one deletes the value."""
+        typed = {n: self.cleaned_data[n].strip() for n in RECTIFIABLE_FIELDS if self.cleaned_data[n].strip()}
+        cleared = {n: "" for n in RECTIFIABLE_FIELDS if self.cleaned_data.get(f"clear_{n}")}
+        return {**typed, **cleared}
+
+    def reasons(self) -> dict[str, str]:
+        return {n: self.cleaned_data[f"reason_{n}"] for n in self.changes()}
+
+
+class NotificationSentForm(forms.Form):
+    """Staff told one recipient of the rectification or erasure (art. 19)."""
+
+    notification = forms.ModelChoiceField(
+        queryset=Notification.objects.none(),
+        widget=forms.HiddenInput,
+        error_messages={
+            "invalid_choice": _("This recipient is marked told already, or is not on this request.")
+        },
+    )
+
+    def __init__(self, *args, data_request: DataRequest, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["notification"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = data_request.notifications.filter(sent_at__isnull=True)
 
 
 class EnrolmentCodeForm(forms.Form):
@@ -393,3 +462,119 @@ class EnrolmentCodeForm(forms.Form):
                 )
             )
         return code
+
+
+class RegisteredRequestForm(DataRequestForm):
+    """A request received by post, e-mail, phone or at the counter, as staff register it
+    (privacy notice S14): who asked, with the contact details the web form takes, what
+    they asked, when it reached us, and the scanned letter if there is one. The
+    requester's own signature is on the letter (or there is none, by phone): the web
+    form's typed signature, declaration and bot trap are not asked for."""
+
+    NOT_ASKED = ("signature_name", "declaration", "drawn_signature", "website")
+
+    channel = forms.ChoiceField(
+        label=_("Received by"), choices=[c for c in RequestChannel.choices if c[0] != RequestChannel.WEB]
+    )
+    received_on = forms.DateField(
+        label=_("Date received"),
+        widget=AdminDateWidget,
+        help_text=_(
+            "The day the request reached us: the one-month deadline counts from it (GDPR art. 12(3))."
+        ),
+    )
+    scanned_letter = forms.FileField(
+        label=_("Scanned letter (optional)"),
+        required=False,
+        help_text=_("PDF, JPEG or PNG. Kept privately with the request and deleted with its identity data."),
+    )
+
+    # The fields in the order staff fill them in, in three groups.
+    FIELDSETS = [
+        (_("The request"), ["kind", "channel", "received_on", "reply_language", "scanned_letter"]),
+        (
+            _("Who asked"),
+            ["first_name", "last_name", "email", "phone", "street_address", "postal_code", "city"],
+        ),
+        (
+            _("What is asked"),
+            [
+                "rectification_what",
+                "rectification_correct",
+                "rectification_grounds",
+                "objection_purposes",
+                "no_contact_again",
+            ],
+        ),
+    ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        fields = self.fields
+        for name in self.NOT_ASKED:
+            del fields[name]
+        fields["kind"].label = _("Kind of request")
+        for name in ("kind", "reply_language"):  # drop-downs, as elsewhere in the admin
+            choice = fields[name]
+            assert isinstance(choice, forms.ChoiceField)
+            choice.widget = forms.Select()
+            choice.choices = choice.choices  # the setter hands them to the new widget
+        fields["email"] = forms.EmailField(
+            label=_("E-mail"),
+            max_length=254,
+            required=False,
+            help_text=_(
+                "The answer and the link to the request's status page are sent here. Empty: "
+                "the answer goes by post to the address below."
+            ),
+        )
+        for name, label in [
+            ("phone", _("Phone")),
+            ("street_address", _("Street address")),
+            ("postal_code", _("Postal code")),
+            ("city", _("City")),
+            ("rectification_what", _("What is wrong (rectification)")),
+            ("rectification_correct", _("What it should be (rectification)")),
+            ("rectification_grounds", _("Grounds (rectification)")),
+            ("objection_purposes", _("Purposes objected to (objection)")),
+            ("no_contact_again", _("Do not contact again (erasure)")),
+        ]:
+            fields[name].label = label
+        fields["no_contact_again"].help_text = ""
+
+    def clean_received_on(self):
+        import datetime
+
+        from django.utils import timezone
+
+        received_on = self.cleaned_data["received_on"]
+        today = timezone.localdate()
+        if received_on > today:
+            raise forms.ValidationError(_("The date received cannot be in the future."))
+        if received_on < today - datetime.timedelta(days=366):
+            raise forms.ValidationError(_("The date received is over a year ago: check the year."))
+        return received_on
+
+    def clean_scanned_letter(self):
+        from .letter_scans import ScanRefused, scan_kind
+
+        upload = self.cleaned_data.get("scanned_letter")
+        if upload:
+            try:
+                scan_kind(upload)
+            except ScanRefused as refused:
+                raise forms.ValidationError(refused.message) from None
+        return upload
+
+    def clean(self):
+        cleaned = super().clean()
+        postal = all(cleaned.get(n, "").strip() for n in ["street_address", "postal_code", "city"])
+        if not self.errors and not cleaned.get("email") and not postal:
+            raise forms.ValidationError(
+                _("Give an e-mail address or the full postal address: the answer must reach the requester.")
+            )
+        return cleaned
+
+    def request_fields(self) -> dict:
+        # No typed signature: the letter carries the requester's own, or there is none.
+        return {**super().request_fields(), "signature_name": "", "declaration": False}

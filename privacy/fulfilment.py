@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from customers.models import Channel, Customer, ObjectionPurpose
+from customers.models import Customer, ObjectionPurpose
 
 from . import data_requests
 from .access_report import build_access_report, report_json
@@ -30,8 +30,9 @@ from .models import (
     DataRequest,
     RequestKind,
 )
+from .notifications import record_notifications
 from .objection import record_objections
-from .rectification import RectificationOutcome, apply_rectification
+from .rectification import RectificationOutcome, apply_rectification, disclosure_recipients
 from .suppression import suppress
 
 REPORT_DOWNLOAD_DAYS = 30
@@ -67,7 +68,7 @@ def report_for_request(data_request: DataRequest) -> dict:
 
 
 @transaction.atomic
-def release_access_report(*, data_request: DataRequest, actor) -> DataRequest:
+def release_access_report(*, data_request: DataRequest, actor, site_url: str = "") -> DataRequest:
     """Freeze the report staff previewed and let the requester download it; a linked
     customer whose e-mail on record is not the requester's is told there (no content)."""
     _require(data_request, RequestKind.ACCESS)
@@ -82,7 +83,9 @@ def release_access_report(*, data_request: DataRequest, actor) -> DataRequest:
             "Your access report is ready: download it on this page as a PDF and as "
             "machine-readable JSON until %(date)s."
         ) % {"date": timezone.localtime(data_request.report_expires_at).strftime("%-d.%-m.%Y")}
-    return data_requests.complete_request(data_request=data_request, outcome=outcome, actor=actor)
+    return data_requests.complete_request(
+        data_request=data_request, outcome=outcome, actor=actor, site_url=site_url
+    )
 
 
 def released_report(data_request: DataRequest) -> dict | None:
@@ -103,7 +106,7 @@ def record_download(data_request: DataRequest, fmt: str) -> None:
 
 
 @transaction.atomic
-def fulfil_objection(*, data_request: DataRequest, actor) -> DataRequest:
+def fulfil_objection(*, data_request: DataRequest, actor, site_url: str = "") -> DataRequest:
     _require(data_request, RequestKind.OBJECTION)
     recorded = 0
     for customer in data_request.customers.all():
@@ -111,7 +114,7 @@ def fulfil_objection(*, data_request: DataRequest, actor) -> DataRequest:
             record_objections(
                 customer=customer,
                 purposes=data_request.objection_purposes,
-                channel=Channel.WEB_FORM,
+                channel=data_request.objection_channel,
                 actor=actor,
                 received_at=data_request.submitted_at,
             ).recorded
@@ -119,23 +122,40 @@ def fulfil_objection(*, data_request: DataRequest, actor) -> DataRequest:
     with translation.override(data_request.reply_language):
         labels = ", ".join(str(ObjectionPurpose(p).label) for p in data_request.objection_purposes)
         outcome = _("Your objection is recorded and in force: %(purposes)s.") % {"purposes": labels}
-    return data_requests.complete_request(data_request=data_request, outcome=outcome, actor=actor)
+    return data_requests.complete_request(
+        data_request=data_request, outcome=outcome, actor=actor, site_url=site_url
+    )
 
 
 @transaction.atomic
 def fulfil_rectification(
-    *, data_request: DataRequest, customer: Customer, changes: dict[str, str], actor
+    *,
+    data_request: DataRequest,
+    customer: Customer,
+    changes: dict[str, str],
+    actor,
+    reasons: dict[str, str] | None = None,
 ) -> RectificationOutcome:
-    """Apply the correction to one linked customer; the request stays open (staff tell
-    the recipients, then complete it)."""
+    """Correct, delete or complete fields of one linked customer and store on the request
+    each recipient to tell (art. 19); the request stays open (staff tell the recipients,
+    then complete it)."""
     _require(data_request, RequestKind.RECTIFICATION)
     if not data_request.customers.filter(pk=customer.pk).exists():
         raise data_requests.RequestStateError("customer not linked")
-    return apply_rectification(customer=customer, changes=changes, actor=actor)
+    outcome = apply_rectification(customer=customer, changes=changes, actor=actor, reasons=reasons)
+    if outcome.applied and outcome.kinds:
+        record_notifications(
+            data_request=data_request,
+            customer=customer,
+            recipients=outcome.notify,
+            changes=outcome.kinds,
+            actor=actor,
+        )
+    return outcome
 
 
 @transaction.atomic
-def fulfil_anonymisation(*, data_request: DataRequest, actor) -> DataRequest:
+def fulfil_anonymisation(*, data_request: DataRequest, actor, site_url: str = "") -> DataRequest:
     _require(data_request, RequestKind.ANONYMISATION)
     anonymise_customers(data_request.customers.all(), actor=actor)
     with translation.override(data_request.reply_language):
@@ -144,8 +164,10 @@ def fulfil_anonymisation(*, data_request: DataRequest, actor) -> DataRequest:
             "details and the exact birth date are gone for good. Orders remain for "
             "bookkeeping and statistics without anything that identifies you."
         )
-    data_request = data_requests.complete_request(data_request=data_request, outcome=outcome, actor=actor)
-    data_request.erase_identity()
+    data_request = data_requests.complete_request(
+        data_request=data_request, outcome=outcome, actor=actor, site_url=site_url
+    )
+    data_request.erase_identity(keep_outcome=True)  # the text above, naming no one
     return data_request
 
 
@@ -158,7 +180,7 @@ def plan_erasure(data_request: DataRequest) -> list[ErasureOutcome]:
 
 
 @transaction.atomic
-def fulfil_erasure(*, data_request: DataRequest, actor) -> list[ErasureOutcome]:
+def fulfil_erasure(*, data_request: DataRequest, actor, site_url: str = "") -> list[ErasureOutcome]:
     """Erase every linked customer, or nothing when a hold blocks any of them."""
     _require(data_request, RequestKind.ERASURE)
     customers, wish = list(data_request.customers.all()), data_request.no_contact_again
@@ -168,6 +190,14 @@ def fulfil_erasure(*, data_request: DataRequest, actor) -> list[ErasureOutcome]:
     ]
     if any(p.blocked for p in plans):
         return plans
+    for customer in customers:  # art. 19: the recipients are told of the erasure too
+        record_notifications(
+            data_request=data_request,
+            customer=customer,
+            recipients=disclosure_recipients(customer),
+            changes={},
+            actor=actor,
+        )
     outcomes = [
         erase_customer(c, actor=actor, data_request=data_request, suppress_contact=wish) for c in customers
     ]
@@ -186,6 +216,8 @@ def fulfil_erasure(*, data_request: DataRequest, actor) -> list[ErasureOutcome]:
         outcome = _("Your data has been erased from the customer register.")
         if kept:
             outcome += " " + _("Kept:") + " " + "; ".join(kept) + "."
-    data_request = data_requests.complete_request(data_request=data_request, outcome=outcome, actor=actor)
-    data_request.erase_identity()
+    data_request = data_requests.complete_request(
+        data_request=data_request, outcome=outcome, actor=actor, site_url=site_url
+    )
+    data_request.erase_identity(keep_outcome=True)  # the text above, naming no one
     return outcomes

@@ -3,13 +3,21 @@ controller details and contact suppressions."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import DIRECT_MARKETING_PURPOSES, Customer
+from customers.models import (
+    DIRECT_MARKETING_PURPOSES,
+    ChangeKind,
+    Channel,
+    Customer,
+    DisclosureCategory,
+    Source,
+)
 
 
 class ActorType(models.TextChoices):
@@ -38,7 +46,11 @@ class AuditAction(models.TextChoices):
     REQUEST_LINKED = "request_linked", _("Request linked to customer")
     REPORT_RELEASED = "report_released", _("Access report released")
     REPORT_DOWNLOADED = "report_downloaded", _("Access report downloaded")
-    RECTIFIED = "rectified", _("Rectified")
+    RECTIFIED = "rectified", _("Rectified: corrected")
+    RECTIFIED_DELETED = "rectified_deleted", _("Rectified: deleted")
+    RECTIFIED_COMPLETED = "rectified_completed", _("Rectified: completed")
+    NOTIFICATIONS_RECORDED = "notifications_recorded", _("Recipients to tell recorded (art. 19)")
+    NOTIFICATION_SENT = "notification_sent", _("Recipient told (art. 19)")
     OBJECTION_RECORDED = "objection_recorded", _("Objection recorded")
     ANONYMISED = "anonymised", _("Anonymised")
     ERASED = "erased", _("Erased")
@@ -52,6 +64,8 @@ class AuditAction(models.TextChoices):
     OBJECTION_WITHDRAWN = "objection_withdrawn", _("Objection withdrawn")
     PASSWORD_SET = "password_set", _("Password set")
     ENROLMENT_CODE_ISSUED = "enrolment_code_issued", _("Second-factor enrolment code issued")
+    REQUEST_REGISTERED = "request_registered", _("Request registered by staff")
+    CERTIFICATE_DOWNLOADED = "certificate_downloaded", _("Refusal certificate downloaded")
 
 
 class AuditEvent(models.Model):
@@ -267,6 +281,17 @@ class RequestKind(models.TextChoices):
     ERASURE = "erasure", _("Erasure of my data")
 
 
+class RequestChannel(models.TextChoices):
+    """How a request reached the business (privacy notice S14 names post, e-mail, phone
+    and the counter besides the web form)."""
+
+    WEB = "web", _("Web form")
+    POST = "post", _("Letter")
+    EMAIL = "email", _("E-mail")
+    PHONE = "phone", _("Phone")
+    COUNTER = "counter", _("At the counter")
+
+
 class RequestStatus(models.TextChoices):
     AWAITING_CONFIRMATION = "awaiting_confirmation", _("Awaiting e-mail confirmation")
     RECEIVED = "received", _("Received")
@@ -326,7 +351,8 @@ class DataRequestQuerySet(models.QuerySet):
         )
 
     def erase_identities(self) -> int:
-        """Forget who asked on these requests (see DataRequest.erase_identity); requests
+        """Forget who asked and what was written on these requests (see
+        DataRequest.erase_identity); requests
         erased before are left as they are. Returns how many were erased now."""
         erased = 0
         for data_request in self.filter(identity_erased_at__isnull=True):
@@ -364,10 +390,22 @@ class DataRequest(models.Model):
     reply_language = models.CharField(
         _("reply language"), max_length=2, choices=[("fi", _("Finnish")), ("en", _("English"))]
     )
+    channel = models.CharField(
+        _("received by"),
+        max_length=8,
+        choices=RequestChannel.choices,
+        default=RequestChannel.WEB,
+        help_text=_(
+            "The web form, or the way staff received a request they registered; for those the "
+            "deadline counts from the day it reached us."
+        ),
+    )
     # Identity, used to find the customer; erased with the request's identity data.
     first_name = models.CharField(_("first name"), max_length=100)
     last_name = models.CharField(_("last name"), max_length=100)
-    email = models.EmailField(_("e-mail"))
+    email = models.EmailField(
+        _("e-mail"), blank=True, help_text=_("Empty only on a request registered by staff: answered by post.")
+    )
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     street_address = models.CharField(_("street address"), max_length=200, blank=True)
     postal_code = models.CharField(_("postal code"), max_length=10, blank=True)
@@ -457,6 +495,15 @@ class DataRequest(models.Model):
     # Tokens are stored only as hashes: a copy of the database opens no status page.
     status_token_hash = models.CharField(max_length=64, unique=True, editable=False)
     confirm_token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # The answer e-mail carries a status link of its own (the first link's token is not
+    # stored, so it cannot be sent again); also only a hash, and the first link still works.
+    # NULL, not "", until an answer is sent: unique allows any number of NULLs.
+    answer_token_hash = models.CharField(  # noqa: DJ001
+        max_length=64, unique=True, null=True, default=None, editable=False
+    )
+    # A letter staff registered, scanned: a random file name under LETTER_SCAN_DIR (never
+    # served from a public path; privacy.letter_scans); deleted with the identity data.
+    scanned_letter = models.CharField(_("scanned letter"), max_length=100, blank=True, editable=False)
     # The public form's one-time key (issue 13, item 5), hashed like the tokens: a form
     # sent again (a retry after a timeout or an error page) finds this request instead of
     # storing a second one. Not personal data: a random value the form carried.
@@ -465,22 +512,6 @@ class DataRequest(models.Model):
     report_json = models.TextField(_("released access report"), blank=True, editable=False)
     report_released_at = models.DateTimeField(_("report released"), null=True, blank=True)
     report_expires_at = models.DateTimeField(_("report download expires"), null=True, blank=True)
-
-    # Who asked and what they wrote: erased with the request's identity (erase_identity).
-    IDENTITY_FIELDS = (
-        "first_name",
-        "last_name",
-        "email",
-        "phone",
-        "street_address",
-        "postal_code",
-        "city",
-        "signature_name",
-        "rectification_what",
-        "rectification_correct",
-        "rectification_grounds",
-        "identity_note",
-    )
 
     objects = DataRequestQuerySet.as_manager()
 
@@ -585,16 +616,43 @@ class DataRequest(models.Model):
             )
         return None
 
-    def erase_identity(self) -> None:
-        """Clear who asked, the signature and the released report; the reference, kind,
-        dates and outcome stay (to show how the request was handled)."""
-        for name in self.IDENTITY_FIELDS:
-            setattr(self, name, "")
-        self.email = f"erased-{self.pk}@invalid"
-        self.drawn_signature = None
-        self.report_json = ""
+    def erase_identity(self, *, keep_outcome: bool = False) -> None:
+        """Clear who asked, the signature, the released report and every text written on
+        the request (what the requester wrote; staff's reasons, notes and the outcome, any
+        of which may name the person: replaced by a placeholder); the reference, kind,
+        status and dates stay, to show how the request was handled. What goes is declared
+        in privacy/personal_data.py. `keep_outcome`: the app wrote the outcome just now,
+        naming no one, and the requester still reads it on the status page."""
+        from .personal_data import erased_values
+
+        self._erase_scanned_letter()  # before its name is cleared below
+        values = erased_values(self)
+        if keep_outcome:
+            del values["outcome"]
+        for name, value in values.items():
+            setattr(self, name, value)
         self.identity_erased_at = timezone.now()
         self.save()
+
+    def _erase_scanned_letter(self) -> None:
+        """The scanned letter goes with the identity, once the erasure is committed."""
+        if self.scanned_letter:
+            from django.db import transaction
+
+            from .letter_scans import delete_scan
+
+            transaction.on_commit(functools.partial(delete_scan, self.scanned_letter))
+            self.scanned_letter = ""
+
+    @property
+    def objection_channel(self) -> str:
+        """The channel an objection made by this request is recorded with (S6, S17)."""
+        channels: dict[str, str] = {
+            RequestChannel.WEB: Channel.WEB_FORM,
+            RequestChannel.EMAIL: Channel.EMAIL,
+            RequestChannel.PHONE: Channel.PHONE,
+        }
+        return channels.get(self.channel, Channel.CUSTOMER_SERVICE)  # a letter or a visit: customer service
 
 
 class DataRequestEvent(models.Model):
@@ -641,3 +699,109 @@ class RequestSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}: {self.last}"
+
+
+class RecipientKind(models.TextChoices):
+    """Who is told of a rectification or an erasure (GDPR art. 19; privacy notice S18)."""
+
+    SOURCE = "source", _("the source the data came from")
+    DISCLOSURE = "disclosure", _("a recipient the data was disclosed to")
+
+
+class NotificationQuerySet(models.QuerySet):
+    def sent(self) -> NotificationQuerySet:
+        """The recipients told: what the requester sees (art. 19, last sentence)."""
+        return self.filter(sent_at__isnull=False).order_by("sent_at", "pk")
+
+
+class Notification(models.Model):
+    """One recipient to tell of a rectification or an erasure, recorded on the request
+    (GDPR art. 19; privacy notice S9, S18). Every staff member sees the list; the letter
+    is made from this record and the customer's data at the time it is printed; staff
+    mark it sent. The requester sees who was told (art. 19, last sentence).
+
+    Holds no values: the recipient is a business, and `changes` names fields only."""
+
+    request = models.ForeignKey(
+        DataRequest, verbose_name=_("request"), related_name="notifications", on_delete=models.CASCADE
+    )
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Whose data the letter is about; empty once the customer is erased."),
+    )
+    recipient_kind = models.CharField(_("recipient kind"), max_length=16, choices=RecipientKind.choices)
+    recipient_name = models.CharField(
+        _("recipient"),
+        max_length=200,
+        help_text=_("The business told (the source or the disclosure recipient), never the person."),
+    )
+    category = models.CharField(
+        _("category"),
+        max_length=32,
+        help_text=_("The source (S8) or the disclosure category (S9), as a code."),
+    )
+    changes = models.JSONField(
+        _("fields concerned"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "The names of the fields concerned and whether each was corrected, deleted or "
+            "completed; empty for an erasure (everything). Never the values."
+        ),
+    )
+    disclosures = models.ManyToManyField(
+        "customers.Disclosure",
+        verbose_name=_("disclosures"),
+        blank=True,
+        related_name="+",
+        help_text=_("The disclosures to this recipient; they stay (without the person) after an erasure."),
+    )
+    created_at = models.DateTimeField(_("recorded"), default=timezone.now)
+    letter_made_at = models.DateTimeField(_("letter made"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    sent_by = models.ForeignKey(
+        "auth.User",
+        verbose_name=_("sent by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("art. 19 notification")
+        verbose_name_plural = _("art. 19 notifications")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.recipient_label
+
+    @property
+    def recipient_label(self) -> str:
+        """The recipient's name in the active language (a source is named by its label)."""
+        if self.recipient_kind == RecipientKind.SOURCE and self.category in Source.values:
+            return str(Source(self.category).label)
+        return self.recipient_name
+
+    @property
+    def field_kinds(self) -> list[tuple[str, str]]:
+        """(field label, corrected / deleted / completed) in the register's order."""
+        labels = {f.name: str(f.verbose_name) for f in Customer._meta.concrete_fields}
+        order, kinds = list(labels), dict(ChangeKind.choices)
+        return [
+            (labels[name], str(kinds.get(kind, kind)))
+            for name, kind in sorted(self.changes.items(), key=lambda item: order.index(item[0]))
+        ]
+
+    @property
+    def category_label(self) -> str:
+        if self.recipient_kind == RecipientKind.DISCLOSURE and self.category in DisclosureCategory.values:
+            return str(DisclosureCategory(self.category).label)
+        return str(RecipientKind(self.recipient_kind).label)

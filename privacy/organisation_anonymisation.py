@@ -11,13 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
-from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils import timezone
 
 from customers.changes import change_entry
 from customers.models import Customer, CustomerChange, InvoiceStatus, Organisation
@@ -25,10 +23,11 @@ from customers.models import Customer, CustomerChange, InvoiceStatus, Organisati
 from .audit import record
 from .holds import DEBT_COLLECTION_HOLD, OPEN_INVOICE_HOLD
 from .models import AuditAction
+from .personal_data import erased_values, removed_fields
 
-# What anonymisation blanks; the name becomes ORGANISATION_PLACEHOLDER.
-ORGANISATION_CLEARED = {"business_id": "", "street_address": "", "postal_code": "", "city": ""}
-ORGANISATION_PLACEHOLDER = "Anonymised organisation #%(pk)s"  # gettext: Organisation.__str__
+# What anonymisation blanks or replaces (privacy/personal_data.py): the name becomes
+# personal_data.ORGANISATION_PLACEHOLDER, the business ID and the address are blanked.
+ORGANISATION_REMOVED = removed_fields(Organisation)
 
 
 @dataclass(frozen=True)
@@ -118,14 +117,10 @@ def anonymise_organisations(
         ]
     )
     Customer.objects.filter(pk__in=[person.pk for person in people]).update(organisation=None, updated_at=now)
-    with translation.override(settings.LANGUAGE_CODE):
-        for pk in pks:
-            Organisation.objects.filter(pk=pk, anonymised_at__isnull=True).update(
-                **ORGANISATION_CLEARED,
-                name=gettext(ORGANISATION_PLACEHOLDER) % {"pk": pk},
-                anonymised_at=now,
-                updated_at=now,
-            )
+    for pk in pks:
+        Organisation.objects.filter(pk=pk, anonymised_at__isnull=True).update(
+            **erased_values(Organisation(pk=pk)), anonymised_at=now, updated_at=now
+        )
     LogEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(Organisation), object_id__in=[str(pk) for pk in pks]
     ).update(object_repr="", change_message="")
@@ -134,7 +129,7 @@ def anonymise_organisations(
         actor=actor,
         object_type="customers.organisation",
         object_id=str(pks[0]) if len(pks) == 1 else "",
-        fields=["name", *ORGANISATION_CLEARED, "people.organisation"],
+        fields=[*ORGANISATION_REMOVED, "people.organisation"],
         counts={
             "organisations": len(pks),
             "people_detached": len(people),

@@ -13,4 +13,9 @@ urlpatterns = [
     re_path(
         r"^privacy/status/(?P<token>[\w-]+)/report\.(?P<fmt>pdf|json)$", views.report_download, name="report"
     ),
+    re_path(
+        r"^privacy/status/(?P<token>[\w-]+)/certificate\.pdf$",
+        views.certificate_download,
+        name="certificate",
+    ),
 ]

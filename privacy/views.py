@@ -34,6 +34,7 @@ from .data_requests import (
 from .forms import DataRequestForm
 from .fulfilment import record_download, released_report
 from .models import RequestStatus
+from .refusal import certificate_pdf, has_certificate, record_certificate_download
 
 TOKEN_MAX_LENGTH = 64
 IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{32,64}")
@@ -228,6 +229,7 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
             if data_request.status == RequestStatus.AWAITING_CONFIRMATION
             else None,
             "report_available": released_report(data_request) is not None,
+            "certificate_available": has_certificate(data_request),
         },
     )
 
@@ -247,4 +249,17 @@ def report_download(request: HttpRequest, token: str, fmt: str) -> HttpResponse:
     else:
         response = HttpResponse(report_pdf(report), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{data_request.reference}-access-report.{fmt}"'
+    return response
+
+
+@private_page
+def certificate_download(request: HttpRequest, token: str) -> HttpResponse:
+    """The certificate of a refused request (art. 12(4)), from the status page only;
+    every download is audited like the access report's."""
+    data_request = _by_token(find_by_status_token, token)
+    if not has_certificate(data_request):
+        raise Http404
+    record_certificate_download(data_request)
+    response = HttpResponse(certificate_pdf(data_request), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{data_request.reference}-certificate.pdf"'
     return response

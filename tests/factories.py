@@ -177,3 +177,14 @@ def verify_identity_on_page(client, data_request, method: str = "email_on_file",
     url = reverse("admin:privacy_datarequest_verify", args=[data_request.pk])
     response = client.post(url, {"method": method, "note": note})
     assert response.status_code == 302, response.content.decode()[:500]
+
+
+def rectify_form_data(customer, *, values: dict | None = None, clear=(), reason: str = "incorrect") -> dict:
+    """The rectification form on a request's page: new values typed, fields ticked to
+    clear, each with its reason (issue 18, item 5)."""
+    data = {"customer": str(customer.pk)}
+    for name, value in (values or {}).items():
+        data.update({name: value, f"reason_{name}": reason})
+    for name in clear:
+        data.update({f"clear_{name}": "on", f"reason_{name}": reason})
+    return data

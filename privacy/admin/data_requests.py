@@ -14,6 +14,7 @@ from typing import cast
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
@@ -27,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer, ObjectionPurpose
 
-from .. import data_requests, fulfilment
+from .. import data_requests, fulfilment, notifications
 from ..access_report import report_json, report_pdf
 from ..audit import record
 from ..forms import (
@@ -36,13 +37,21 @@ from ..forms import (
     ExtendForm,
     IdentityForm,
     LinkCustomersForm,
+    NotificationSentForm,
     ReasonForm,
     RectifyForm,
+    RegisteredRequestForm,
     StepForm,
 )
+from ..letter_scans import read_scan
 from ..models import AuditAction, ControllerDetails, DataRequest, DataRequestQuerySet
-from ..rectification import Recipient, notification_letter_pdf, refusal_certificate_pdf
+from ..refusal import certificate_pdf
 from .base import RegisterModelAdmin
+
+
+def _site_url(request: HttpRequest) -> str:
+    """Where the links in the requester's e-mails point (SITE_URL, else this address)."""
+    return data_requests.public_site_url(request.build_absolute_uri("/"))
 
 
 def _pdf_response(content: bytes, filename: str) -> HttpResponse:
@@ -73,13 +82,14 @@ class OverdueFilter(admin.SimpleListFilter):
 @admin.register(DataRequest)
 class DataRequestAdmin(RegisterModelAdmin):
     audit_views = True
-    list_display = ["reference", "kind", "status", "submitted_at", "due_date", "days_left_column"]
-    list_filter = [OverdueFilter, "status", "kind"]
+    list_display = ["reference", "kind", "channel", "status", "submitted_at", "due_date", "days_left_column"]
+    list_filter = [OverdueFilter, "status", "kind", "channel"]
     search_fields = ["=reference"]
     search_help_text = _("Search by reference, e.g. KB-2026-0042.")
     list_per_page = 50
     show_full_result_count = False
     change_form_template = "admin/privacy/datarequest/change_form.html"
+    add_form_template = "admin/privacy/datarequest/register_form.html"
 
     # The steps staff take on a request's page, and what they are told when it is done.
     # Each step has a `<name>_form` (the form it posts) and a `<name>_step` (what it does).
@@ -95,6 +105,7 @@ class DataRequestAdmin(RegisterModelAdmin):
         "anonymise": _("The customer is anonymised and the request completed."),
         "erase": _("The customer is erased and the request completed."),
         "rectify": _("The correction is applied. Tell the recipients listed below."),
+        "notified": _("The recipient is marked told."),
     }
 
     @admin.display(description=_("days left"), ordering="due_date")
@@ -105,9 +116,6 @@ class DataRequestAdmin(RegisterModelAdmin):
         css = "overdue" if days < 0 else "due-soon" if days <= 7 else ""
         text = gettext("%(days)s days overdue") % {"days": -days} if days < 0 else str(days)
         return format_html('<span class="{}">{}</span>', css, text)
-
-    def has_add_permission(self, request):
-        return False  # requests come from the data subjects' form
 
     def has_delete_permission(self, request, obj=None):
         return False  # the retention run deletes expired ones
@@ -129,6 +137,7 @@ class DataRequestAdmin(RegisterModelAdmin):
             "preview": self.preview_view,
             "letter": self.letter_view,
             "certificate": self.certificate_view,
+            "scan": self.scan_view,
         }
         return [
             *(
@@ -161,7 +170,7 @@ class DataRequestAdmin(RegisterModelAdmin):
                 else "",
                 "can_work": self.has_change_permission(request, obj),
                 "erasure_plan": fulfilment.plan_erasure(obj) if obj.kind == "erasure" and obj.is_open else [],
-                "notify": request.session.get(f"notify-{obj.pk}", []),
+                "notifications": obj.notifications.select_related("sent_by", "customer"),
                 "objection_labels": [str(ObjectionPurpose(p).label) for p in obj.objection_purposes],
                 **{f"{name}_form": self._form(name, obj) for name in self.steps if name != "link"},
                 "link_form": LinkCustomersForm(suggestions=suggestions),
@@ -249,7 +258,10 @@ class DataRequestAdmin(RegisterModelAdmin):
 
     def refuse_step(self, request, data_request, form):
         data_requests.refuse_request(
-            data_request=data_request, reason=form.cleaned_data["reason"], actor=request.user
+            data_request=data_request,
+            reason=form.cleaned_data["reason"],
+            actor=request.user,
+            site_url=_site_url(request),
         )
 
     def complete_form(self, data_request, data):
@@ -257,23 +269,34 @@ class DataRequestAdmin(RegisterModelAdmin):
 
     def complete_step(self, request, data_request, form):
         data_requests.complete_request(
-            data_request=data_request, outcome=form.cleaned_data["reason"], actor=request.user
+            data_request=data_request,
+            outcome=form.cleaned_data["reason"],
+            actor=request.user,
+            site_url=_site_url(request),
         )
 
     def release_step(self, request, data_request, form):
-        fulfilment.release_access_report(data_request=data_request, actor=request.user)
+        fulfilment.release_access_report(
+            data_request=data_request, actor=request.user, site_url=_site_url(request)
+        )
 
     def objection_step(self, request, data_request, form):
-        fulfilment.fulfil_objection(data_request=data_request, actor=request.user)
+        fulfilment.fulfil_objection(
+            data_request=data_request, actor=request.user, site_url=_site_url(request)
+        )
 
     def anonymise_step(self, request, data_request, form):
-        fulfilment.fulfil_anonymisation(data_request=data_request, actor=request.user)
+        fulfilment.fulfil_anonymisation(
+            data_request=data_request, actor=request.user, site_url=_site_url(request)
+        )
 
     def erase_form(self, data_request, data):
         return EraseForm(data, reference=data_request.reference)
 
     def erase_step(self, request, data_request, form):
-        outcomes = fulfilment.fulfil_erasure(data_request=data_request, actor=request.user)
+        outcomes = fulfilment.fulfil_erasure(
+            data_request=data_request, actor=request.user, site_url=_site_url(request)
+        )
         holds = [hold for outcome in outcomes for hold in outcome.blocked_by]
         if holds:  # nothing was erased
             form.add_error(None, gettext("Erasure is blocked: %(holds)s.") % {"holds": "; ".join(holds)})
@@ -282,24 +305,25 @@ class DataRequestAdmin(RegisterModelAdmin):
         return RectifyForm(data, customers=data_request.customers.all())
 
     def rectify_step(self, request, data_request, form):
-        customer = form.cleaned_data["customer"]
         outcome = fulfilment.fulfil_rectification(
-            data_request=data_request, customer=customer, changes=form.changes(), actor=request.user
+            data_request=data_request,
+            customer=form.cleaned_data["customer"],
+            changes=form.changes(),
+            reasons=form.reasons(),
+            actor=request.user,
         )
         if not outcome.applied:  # nothing was changed
             for field_name, errors in outcome.errors.items():
                 form.add_error(field_name if field_name in form.fields else None, errors)
-            return
-        request.session[f"notify-{data_request.pk}"] = [
-            {
-                "customer": customer.pk,
-                "kind": r.kind,
-                "name": r.name,
-                "category": r.category,
-                "fields": outcome.changed_fields,
-            }
-            for r in outcome.notify
-        ]
+
+    def notified_form(self, data_request, data):
+        return NotificationSentForm(data, data_request=data_request)
+
+    def notified_step(self, request, data_request, form):
+        try:
+            notifications.mark_sent(notification=form.cleaned_data["notification"], actor=request.user)
+        except notifications.AlreadySent:  # told by someone else a moment ago
+            form.add_error("notification", gettext("This recipient is marked told already."))
 
     # -- documents (S16, S18) -------------------------------------------------------
     def preview_view(self, request, pk):
@@ -313,46 +337,104 @@ class DataRequestAdmin(RegisterModelAdmin):
         return _pdf_response(report_pdf(report), f"{data_request.reference}.pdf")
 
     def letter_view(self, request, pk):
+        """The art. 19 letter to one recipient on the request (?n=<its id>), made now from
+        the record and the customer's data; any staff member, at any time."""
         data_request = get_object_or_404(DataRequest, pk=pk)
         if not self.has_change_permission(request, data_request):
             raise PermissionDenied
-        notify = request.session.get(f"notify-{data_request.pk}", [])
         number = request.GET.get("n", "")
-        index = int(number) if number.isascii() and number.isdigit() else -1
-        if not 0 <= index < len(notify):
+        if not (number.isascii() and number.isdigit() and len(number) < 19):
             raise Http404
-        item = notify[index]
-        customer = get_object_or_404(Customer, pk=item["customer"])
-        record(action=AuditAction.VIEW, actor=request.user, obj=customer, fields=["notification_letter"])
-        pdf = notification_letter_pdf(
-            recipient=Recipient(item["kind"], item["name"], item["category"]),
-            customer=customer,
-            changed_fields=item["fields"],
-            rectified_on=timezone.localdate(),
-            controller=ControllerDetails.load().as_letterhead(),
-            language=get_language(),
+        notification = get_object_or_404(
+            data_request.notifications.select_related("customer"), pk=int(number)
         )
-        return _pdf_response(pdf, f"{data_request.reference}-notice-{index + 1}.pdf")
+        try:
+            pdf = notifications.make_letter(
+                notification=notification,
+                actor=request.user,
+                controller=ControllerDetails.load().as_letterhead(),
+                language=get_language(),
+            )
+        except notifications.LetterUnavailable:
+            raise Http404 from None
+        return _pdf_response(pdf, f"{data_request.reference}-notice-{notification.pk}.pdf")
 
     def certificate_view(self, request, pk):
-        data_request = get_object_or_404(DataRequest, pk=pk, kind="rectification", status="refused")
+        data_request = get_object_or_404(DataRequest, pk=pk, status="refused")
         if not self.has_view_permission(request, data_request):
             raise PermissionDenied
         record(action=AuditAction.VIEW, actor=request.user, obj=data_request, fields=["refusal_certificate"])
-        requested = "\n".join(
-            [
-                data_request.rectification_what,
-                data_request.rectification_correct,
-                data_request.rectification_grounds,
-            ]
-        )
-        pdf = refusal_certificate_pdf(
-            reference=data_request.reference,
-            requester_name=data_request.full_name,
-            requested=requested,
-            reasons=data_request.refusal_reason,
-            received_on=timezone.localdate(data_request.submitted_at),
-            controller=ControllerDetails.load().as_letterhead(),
-            language=data_request.reply_language,
-        )
-        return _pdf_response(pdf, f"{data_request.reference}-certificate.pdf")
+        return _pdf_response(certificate_pdf(data_request), f"{data_request.reference}-certificate.pdf")
+
+    def scan_view(self, request, pk):
+        """The scanned letter of a registered request: only here, audited, under the
+        request's reference (the file's own name was never kept)."""
+        data_request = get_object_or_404(DataRequest, pk=pk)
+        if not self.has_view_permission(request, data_request):
+            raise PermissionDenied
+        scan = read_scan(data_request.scanned_letter) if data_request.scanned_letter else None
+        if scan is None:
+            raise Http404
+        record(action=AuditAction.VIEW, actor=request.user, obj=data_request, fields=["scanned_letter"])
+        content, content_type = scan
+        response = HttpResponse(content, content_type=content_type)
+        suffix = data_request.scanned_letter.rsplit(".", 1)[1]
+        response["Content-Disposition"] = f'inline; filename="{data_request.reference}-letter.{suffix}"'
+        return response
+
+    # -- registering a request received by post, e-mail, phone or at the counter (S14) --
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        if request.method == "POST":
+            form = RegisteredRequestForm(request.POST, request.FILES)
+            if form.is_valid():
+                submitted = data_requests.register_request(
+                    fields=form.request_fields(),
+                    channel=form.cleaned_data["channel"],
+                    received_on=form.cleaned_data["received_on"],
+                    scanned_letter=form.cleaned_data["scanned_letter"],
+                    actor=request.user,
+                    site_url=_site_url(request),
+                )
+                messages.success(
+                    request,
+                    gettext(
+                        "The request %(ref)s is registered and received. Verify the requester's "
+                        "identity before fulfilling it."
+                    )
+                    % {"ref": submitted.data_request.reference},
+                )
+                change = reverse("admin:privacy_datarequest_change", args=[submitted.data_request.pk])
+                return HttpResponseRedirect(change)
+            messages.error(
+                request, gettext("The request was not registered: correct the fields marked below.")
+            )
+        else:
+            form = RegisteredRequestForm(
+                initial={"channel": "post", "received_on": timezone.localdate(), "reply_language": "fi"}
+            )
+        fieldsets = [(title, {"fields": names}) for title, names in RegisteredRequestForm.FIELDSETS]
+        # A plain form, not a ModelForm: the admin's wrappers only read its fields and errors.
+        adminform = helpers.AdminForm(form, fieldsets, {}, model_admin=self)  # type: ignore[arg-type]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Register a request"),
+            "subtitle": None,
+            "adminform": adminform,
+            "object_id": None,
+            "original": None,
+            "is_popup": False,
+            "to_field": None,
+            "media": self.media + adminform.media,
+            "inline_admin_formsets": [],
+            "errors": helpers.AdminErrorList(form, []),  # type: ignore[arg-type]
+            "preserved_filters": self.get_preserved_filters(request),
+            "show_save_and_add_another": False,
+            "show_save_and_continue": False,
+            **(extra_context or {}),
+        }
+        response = self.render_change_form(request, context, add=True, form_url=form_url)
+        if form.errors:
+            response.status_code = 400
+        return response

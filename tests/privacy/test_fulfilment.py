@@ -14,6 +14,7 @@ from tests.factories import (
     DisclosureFactory,
     OrderFactory,
     customer_admin_form,
+    rectify_form_data,
     request_form_data,
     verify_identity_on_page,
 )
@@ -139,13 +140,14 @@ def test_rectification_is_applied_and_recipients_get_letters(owner_client, aino)
     )
     owner_client.post(url("link", request), {"customers": [str(aino.pk)]})
     verify_identity_on_page(owner_client, request)
-    owner_client.post(url("rectify", request), {"customer": str(aino.pk), "last_name": "Mäkelä"})
+    owner_client.post(url("rectify", request), rectify_form_data(aino, values={"last_name": "Mäkelä"}))
     assert Customer.objects.get(pk=aino.pk).last_name == "Mäkelä"
     page = owner_client.get(url("change", request))
     assert "Perintä Oy" in page.text
-    letter = owner_client.get(url("letter", request) + "?n=1")
+    notification = request.notifications.get()
+    letter = owner_client.get(url("letter", request) + f"?n={notification.pk}")
     assert "Mäkelä" in pdf_text(letter.content)
-    assert owner_client.get(url("letter", request) + "?n=9").status_code == 404
+    assert owner_client.get(url("letter", request) + f"?n={notification.pk + 9}").status_code == 404
 
 
 def test_refused_rectification_gets_a_certificate(owner_client, aino):
@@ -219,7 +221,8 @@ def test_erasure_clears_the_identity_note(owner_client, aino):
     verify_identity_on_page(owner_client, request, "in_person", "Ajokortti 123456 näytetty")
     owner_client.post(url("erase", request), {"confirm_reference": request.reference})
     request.refresh_from_db()
-    assert request.status == RequestStatus.COMPLETED and request.identity_note == ""
+    # Staff's note is replaced by the placeholder: a note existed, what it said is gone.
+    assert request.status == RequestStatus.COMPLETED and request.identity_note == "[poistettu]"
 
 
 def test_do_not_contact_again_is_kept_as_a_hash_and_honoured_when_the_person_returns(

@@ -19,6 +19,7 @@ from tests.factories import (
     CustomerFactory,
     DataRequestFactory,
     OrderFactory,
+    rectify_form_data,
     request_form_data,
     verify_identity_on_page,
 )
@@ -95,7 +96,7 @@ def step_data(step: str, request: DataRequest, customer: Customer) -> dict:
     if step == "erase":
         return {"confirm_reference": request.reference}
     if step == "rectify":
-        return {"customer": str(customer.pk), "last_name": "Mäkelä"}
+        return rectify_form_data(customer, values={"last_name": "Mäkelä"})
     return {}
 
 

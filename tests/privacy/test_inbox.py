@@ -73,7 +73,7 @@ def test_staff_verify_identity_link_customers_and_refuse_with_a_timeline(
         "request_linked",
         "request_status",
     ]
-    assert "vastattu" in mail.outbox[-1].subject
+    assert "evätty" in mail.outbox[-1].subject  # a refusal says so (issue 18, item 6)
     page = owner_client.get(change)
     assert "Aikajana" in page.text and "Henkilöllisyys ei täsmää." in page.text
 
@@ -103,13 +103,13 @@ def test_hand_made_workflow_posts_get_a_message_not_a_server_error(owner_client)
     for customer_id in ["abc", "99999", str(customer.pk)]:  # none is linked to the rectification
         response = owner_client.post(
             reverse("admin:privacy_datarequest_rectify", args=[rectification.pk]),
-            {"customer": customer_id, "last_name": "Muutettu"},
+            {"customer": customer_id, "last_name": "Muutettu", "reason_last_name": "incorrect"},
         )
         assert response.status_code == 400
         assert "Valitse oikea vaihtoehto" in response.text  # Django's "Select a valid choice"
     response = owner_client.post(
         reverse("admin:privacy_datarequest_rectify", args=[access.pk]),
-        {"customer": str(customer.pk), "last_name": "Muutettu"},
+        {"customer": str(customer.pk), "last_name": "Muutettu", "reason_last_name": "incorrect"},
         follow=True,
     )
     assert response.status_code == 200

@@ -15,6 +15,7 @@ from tests.factories import (
     CustomerFactory,
     DataRequestFactory,
     DisclosureFactory,
+    rectify_form_data,
     verify_identity_on_page,
 )
 
@@ -119,7 +120,8 @@ def test_the_documents_of_a_request_are_audited_views(owner_client, owner):
     base = f"/admin/privacy/datarequest/{rectification.pk}/"
     owner_client.post(base + "link/", {"customers": [str(customer.pk)]})
     verify_identity_on_page(owner_client, rectification, "in_person", "Henkilökortti nähty tiskillä.")
-    owner_client.post(base + "rectify/", {"customer": str(customer.pk), "last_name": "Mäkelä"})
-    assert owner_client.get(base + "letter/?n=1").status_code == 200
+    owner_client.post(base + "rectify/", rectify_form_data(customer, values={"last_name": "Mäkelä"}))
+    notification = rectification.notifications.get()
+    assert owner_client.get(base + f"letter/?n={notification.pk}").status_code == 200
     letters = AuditEvent.objects.filter(action="view", fields=["notification_letter"])
     assert list(letters.values_list("object_type", "object_id")) == [("customers.customer", str(customer.pk))]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('privacy', '0010_verification_notes'),
+        ('privacy', '0012_notifications'),
     ]
 
     operations = [
