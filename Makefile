@@ -6,7 +6,7 @@ PORT ?= 8000
 DEMO_CUSTOMERS ?= 1000
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck messages bench clean chromium
+.PHONY: install run test lint typecheck messages bench clean chromium nginx restore
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,10 +37,23 @@ chromium:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
 
+# tests/test_deploy.py runs `nginx -t` on the reference proxy configuration (deploy/nginx/):
+# Debian's nginx package unpacked into the venv, never installed or started as a service.
+NGINX := $(VENV)/nginx/usr/sbin/nginx
+$(NGINX): | $(BIN)/python
+	@echo "Unpacking Debian's nginx into $(VENV)/nginx for the deploy tests..."
+	rm -rf $(VENV)/nginx-deb && mkdir -p $(VENV)/nginx-deb
+	cd $(VENV)/nginx-deb && { apt-get download -qq nginx 2>/dev/null || \
+	  { if [ "$$(id -u)" = 0 ]; then apt-get update -qq; else sudo apt-get update -qq; fi; apt-get download -qq nginx; }; }
+	dpkg-deb -x $(VENV)/nginx-deb/nginx_*.deb $(VENV)/nginx
+	rm -rf $(VENV)/nginx-deb
+
+nginx: $(NGINX)
+
 # Honours DATABASE_URL: SQLite by default, PostgreSQL when it names one.
 # Skip the browser journeys locally with: make test PYTEST_ARGS='-m "not browser"'
 # (then Chromium is not installed).
-test: install $(if $(findstring not browser,$(PYTEST_ARGS)),,chromium)
+test: install nginx $(if $(findstring not browser,$(PYTEST_ARGS)),,chromium)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The checks CI runs before the tests. They read no .env and touch no database.
@@ -62,6 +75,15 @@ messages: install .env
 # BENCH_CUSTOMERS sets the size (default 100,000 customers with 5 orders each).
 bench: install
 	$(BIN)/python tests/benchmarks/run.py
+
+# Restores a backup (pg_dump --format=custom) into the database DATABASE_URL names, all or
+# nothing, then gathers the planner's statistics, which pg_restore leaves empty: without
+# them retention and label exports run 15-30 times slower until autovacuum gets there.
+restore:
+	@test -n "$(DUMP)" || { echo "Usage: DATABASE_URL=postgres://... make restore DUMP=kehobalanssi-YYYY-MM-DD.dump"; exit 2; }
+	@test -n "$$DATABASE_URL" || { echo "make restore: DATABASE_URL names the database to restore into"; exit 2; }
+	pg_restore --clean --if-exists --single-transaction --exit-on-error --dbname="$$DATABASE_URL" "$(DUMP)"
+	vacuumdb --analyze-only --dbname="$$DATABASE_URL"
 
 clean:
 	rm -rf $(VENV) staticfiles

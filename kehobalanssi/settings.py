@@ -132,6 +132,24 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
     # Tests use a file, not shared-cache memory, so threads lock as in production.
     DATABASES["default"].setdefault("TEST", {})["NAME"] = str(BASE_DIR / "test-db.sqlite3")
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database that stops answering must not hold a worker until gunicorn kills it
+    # (deploy/gunicorn.conf.py, timeout 30 s): a connection is given up after
+    # DATABASE_CONNECT_TIMEOUT seconds and a statement cancelled after
+    # DATABASE_STATEMENT_TIMEOUT seconds (0: no limit; the daily retention run sets its
+    # own, deploy/kehobalanssi-retention.service). The page then says so (privacy/outage.py).
+    _statement_timeout_ms = env.int("DATABASE_STATEMENT_TIMEOUT", default=30) * 1000
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "connect_timeout": env.int("DATABASE_CONNECT_TIMEOUT", default=5),
+            "options": f"-c statement_timeout={_statement_timeout_ms}",
+        }
+    )
+# A connection is kept for CONN_MAX_AGE seconds instead of one per request (0: one per
+# request, as in the tests), and checked before a request reuses it, so a connection the
+# database dropped (a restart, an outage) is replaced instead of failing the request.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0 if DEBUG else 60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 # The request form's rate limit counts in the cache, which every server process must share
 # (privacy/shared_cache.py): by default the database (a table `migrate` creates), or Redis
@@ -282,6 +300,11 @@ RATELIMIT_VIEW = "privacy.views.rate_limited"
 # Analytics (S15): empty means no analytics at all; when set, only after consent.
 ANALYTICS_ID = env.str("ANALYTICS_ID", default="")
 SITE_URL = env.str("SITE_URL", default="")  # e.g. https://rekisteri.kehobalanssi.fi, for e-mail links
+# The controller's contact by post and phone on the 503 and 500 pages (privacy/outage.py),
+# which cannot read the controller details from the database: it may be what is down.
+OUTAGE_CONTACT_NAME = env.str("OUTAGE_CONTACT_NAME", default="Kehobalanssi")
+OUTAGE_CONTACT_ADDRESS = env.str("OUTAGE_CONTACT_ADDRESS", default="")
+OUTAGE_CONTACT_PHONE = env.str("OUTAGE_CONTACT_PHONE", default="")
 
 # Mailing labels (S6): A4, 3 x 8 labels of 70 x 37 mm unless set otherwise.
 LABEL_SHEET = {

@@ -8,6 +8,7 @@ transaction commits, so nothing is lost when mail fails.
 
 from __future__ import annotations
 
+import base64
 import copy
 import datetime
 import hashlib
@@ -17,10 +18,11 @@ from dataclasses import dataclass
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.crypto import salted_hmac
 from phonenumbers import NumberParseException, PhoneNumberFormat, format_number, parse
 
 from customers.models import Customer
@@ -206,11 +208,73 @@ class Submitted:
     status_token: str
 
 
+IDEMPOTENCY_WINDOW = datetime.timedelta(hours=24)
+
+
+class FormSentBefore(RequestStateError):
+    """The form's one-time key belongs to another address's request, or to one sent more
+    than a day ago: the person is asked to check the form and send it again."""
+
+
+def new_idempotency_key() -> str:
+    """The one-time key a rendering of the public form carries (issue 13, item 5)."""
+    return secrets.token_urlsafe(32)
+
+
+def idempotency_hash(key: str) -> str:
+    return hashlib.sha256(f"idempotency:{key}".encode()).hexdigest()
+
+
+def _status_token_for(idempotency_key: str) -> str:
+    """A request sent with a key gets a status token derived from it (keyed with
+    SECRET_KEY): only the token's hash is stored, so this is how a repeated form is sent
+    to the same status page. Whoever holds the key sent the form and got that page."""
+    digest = salted_hmac("privacy.status-token", idempotency_key, algorithm="sha256").digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def earlier_submission(*, idempotency_key: str, email: str) -> Submitted | None:
+    """The request this very form was stored as, when it is sent again (a retry after a
+    timeout or an error page), or None for a key never used. FormSentBefore when the key
+    was used for another address or more than IDEMPOTENCY_WINDOW ago."""
+    if not idempotency_key:
+        return None
+    found = DataRequest.objects.filter(idempotency_key_hash=idempotency_hash(idempotency_key)).first()
+    if found is None:
+        return None
+    if found.submitted_at < timezone.now() - IDEMPOTENCY_WINDOW or not same_email(found.email, email):
+        raise FormSentBefore("key used before")
+    return Submitted(found, _status_token_for(idempotency_key))
+
+
+def submit_request_once(
+    *, fields: dict, drawn_signature: bytes | None, site_url: str, idempotency_key: str
+) -> Submitted:
+    """submit_request, or the request the same form was stored as: when two posts of one
+    form race past earlier_submission, the unique key makes the second insert fail and
+    the first one's request is returned."""
+    earlier = earlier_submission(idempotency_key=idempotency_key, email=fields["email"])
+    if earlier is not None:
+        return earlier
+    try:
+        return submit_request(
+            fields=fields, drawn_signature=drawn_signature, site_url=site_url, idempotency_key=idempotency_key
+        )
+    except IntegrityError:
+        earlier = earlier_submission(idempotency_key=idempotency_key, email=fields["email"])
+        if earlier is None:
+            raise
+        return earlier
+
+
 @transaction.atomic
-def submit_request(*, fields: dict, drawn_signature: bytes | None, site_url: str) -> Submitted:
+def submit_request(
+    *, fields: dict, drawn_signature: bytes | None, site_url: str, idempotency_key: str = ""
+) -> Submitted:
     """Store a signed request, then (after commit) e-mail the confirmation link."""
     now = timezone.now()
-    status_token, confirm_token = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    status_token = _status_token_for(idempotency_key) if idempotency_key else secrets.token_urlsafe(32)
+    confirm_token = secrets.token_urlsafe(32)
     submitted_on = timezone.localdate(now)
     data_request = DataRequest.objects.create(
         **fields,
@@ -222,6 +286,7 @@ def submit_request(*, fields: dict, drawn_signature: bytes | None, site_url: str
         original_due_date=due_date_for(submitted_on),
         status_token_hash=token_hash(status_token),
         confirm_token_hash=token_hash(confirm_token),
+        idempotency_key_hash=idempotency_hash(idempotency_key) if idempotency_key else "",
     )
     _event(data_request, AuditAction.REQUEST_SUBMITTED, actor=None)
     language = data_request.reply_language

@@ -109,6 +109,10 @@ class DataRequestForm(forms.Form):
     drawn_signature = forms.CharField(
         required=False, widget=forms.HiddenInput, max_length=settings.SIGNATURE_MAX_BYTES * 4 // 3 + 100
     )
+    # One random key per rendering of the form (issue 13, item 5): the same form sent
+    # twice is one request (privacy.data_requests.submit_request_once).
+    # The view gives a form posted without a well-formed key a new one.
+    idempotency_key = forms.CharField(required=False, widget=forms.HiddenInput, max_length=64)
     # A field people never see; bots fill it in.
     website = forms.CharField(label=_("Leave this field empty"), required=False, max_length=200)
 

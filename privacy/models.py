@@ -510,6 +510,10 @@ class DataRequest(models.Model):
     # A letter staff registered, scanned: a random file name under LETTER_SCAN_DIR (never
     # served from a public path; privacy.letter_scans); deleted with the identity data.
     scanned_letter = models.CharField(_("scanned letter"), max_length=100, blank=True, editable=False)
+    # The public form's one-time key (issue 13, item 5), hashed like the tokens: a form
+    # sent again (a retry after a timeout or an error page) finds this request instead of
+    # storing a second one. Not personal data: a random value the form carried.
+    idempotency_key_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
     # The released access report (issue: fulfilment), a snapshot of what staff previewed.
     report_json = models.TextField(_("released access report"), blank=True, editable=False)
     report_released_at = models.DateTimeField(_("report released"), null=True, blank=True)
@@ -521,6 +525,14 @@ class DataRequest(models.Model):
         verbose_name = _("data request")
         verbose_name_plural = _("data requests")
         ordering = ["due_date", "pk"]
+        constraints = [
+            # One request per form sent; requests stored before the key have none.
+            models.UniqueConstraint(
+                fields=["idempotency_key_hash"],
+                condition=~models.Q(idempotency_key_hash=""),
+                name="privacy_datarequest_idempotency_key_once",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.reference

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.cache import patch_cache_control
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -17,13 +19,16 @@ from django_ratelimit.core import is_ratelimited
 
 from .access_report import report_pdf
 from .data_requests import (
+    FormSentBefore,
     RequestStateError,
     confirm_request,
+    earlier_submission,
     find_by_confirm_token,
     find_by_status_token,
     last_confirmation_mail,
+    new_idempotency_key,
     resend_confirmation,
-    submit_request,
+    submit_request_once,
     withdraw_request,
 )
 from .forms import DataRequestForm
@@ -32,6 +37,7 @@ from .models import RequestStatus
 from .refusal import certificate_pdf, has_certificate, record_certificate_download
 
 TOKEN_MAX_LENGTH = 64
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{32,64}")
 
 
 def private_page(view):
@@ -86,22 +92,73 @@ def _site_url(request: HttpRequest) -> str:
     return settings.SITE_URL or request.build_absolute_uri("/")
 
 
+def _posted_form(request: HttpRequest) -> DataRequestForm:
+    """The posted form; one posted without a well-formed key gets a new one, so every
+    stored request has its key (a damaged hidden field is no reason to refuse it)."""
+    data = request.POST.copy()
+    if not IDEMPOTENCY_KEY.fullmatch(data.get("idempotency_key", "")):
+        data["idempotency_key"] = new_idempotency_key()
+    return DataRequestForm(data)
+
+
+def _sent_before(request: HttpRequest) -> HttpResponse | None:
+    """The same form sent again (a retry after a timeout or an error page): the page its
+    request got, neither stored again nor counted again by the rate limit."""
+    try:
+        earlier = earlier_submission(
+            idempotency_key=request.POST.get("idempotency_key", ""), email=request.POST.get("email", "")
+        )
+    except FormSentBefore:
+        return None  # handled with the form below
+    return redirect("privacy:status", earlier.status_token) if earlier else None
+
+
 @require_http_methods(["GET", "POST"])
 def request_form(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
+        sent_before = _sent_before(request)
+        if sent_before is not None:
+            return sent_before
         if _over_the_limit(request):
             return rate_limited(request)
-        form = DataRequestForm(request.POST)
+        form = _posted_form(request)
         if form.is_valid():
-            submitted = submit_request(
-                fields=form.request_fields(),
-                drawn_signature=form.cleaned_data["drawn_signature"],
-                site_url=_site_url(request),
-            )
-            return redirect("privacy:status", submitted.status_token)
+            try:
+                submitted = submit_request_once(
+                    fields=form.request_fields(),
+                    drawn_signature=form.cleaned_data["drawn_signature"],
+                    site_url=_site_url(request),
+                    idempotency_key=form.cleaned_data["idempotency_key"],
+                )
+            except FormSentBefore:
+                form = _posted_form_with_new_key(request)
+            else:
+                return redirect("privacy:status", submitted.status_token)
     else:
-        form = DataRequestForm(initial={"reply_language": get_language()})
-    return render(request, "privacy/request_form.html", {"form": form})
+        form = DataRequestForm(
+            initial={"reply_language": get_language(), "idempotency_key": new_idempotency_key()}
+        )
+    response = render(request, "privacy/request_form.html", {"form": form})
+    # Each rendering carries its own key: never from a shared cache, only this browser's.
+    patch_cache_control(response, private=True)
+    return response
+
+
+def _posted_form_with_new_key(request: HttpRequest) -> DataRequestForm:
+    """The key was used by another request (another address, or over a day ago): the
+    form comes back filled in, with a new key, to be checked and sent once more."""
+    data = request.POST.copy()
+    data["idempotency_key"] = new_idempotency_key()
+    form = DataRequestForm(data)
+    form.is_valid()
+    form.add_error(
+        None,
+        _(
+            "This form has been sent before. Check what is filled in below and send it "
+            "again to make a new request."
+        ),
+    )
+    return form
 
 
 def _by_token(finder, token: str):

@@ -62,3 +62,38 @@ def test_production_hashes_staff_passwords_with_argon2():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "argon2"
+
+
+SHOW_DATABASE = (
+    "import django, json; django.setup(); from django.conf import settings;"
+    "d = settings.DATABASES['default'];"
+    "print(json.dumps([d.get('OPTIONS', {}), d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS']]))"
+)
+
+
+def test_production_postgresql_gives_up_on_a_database_that_does_not_answer():
+    """Issue 13, item 2: a connection attempt ends after 5 s and a statement after 30 s
+    (both from the environment), and connections are kept 60 s with a health check."""
+    import json
+
+    url = "postgres://kehobalanssi@127.0.0.1:5432/kehobalanssi"
+    result = run_settings({"SECRET_KEY": "x" * 50, "DATABASE_URL": url}, SHOW_DATABASE)
+    assert result.returncode == 0, result.stderr
+    options, max_age, health_checks = json.loads(result.stdout.splitlines()[-1])
+    assert options["connect_timeout"] == 5
+    assert options["options"] == "-c statement_timeout=30000"
+    assert (max_age, health_checks) == (60, True)
+
+    tuned = run_settings(
+        {
+            "SECRET_KEY": "x" * 50,
+            "DATABASE_URL": url,
+            "DATABASE_STATEMENT_TIMEOUT": "600",
+            "DATABASE_CONNECT_TIMEOUT": "2",
+            "CONN_MAX_AGE": "0",
+        },
+        SHOW_DATABASE,
+    )
+    options, max_age, _ = json.loads(tuned.stdout.splitlines()[-1])
+    assert options == {"connect_timeout": 2, "options": "-c statement_timeout=600000"}
+    assert max_age == 0

@@ -95,11 +95,12 @@ def test_form_fields_over_djangos_memory_limit_get_a_400_not_a_500(owner_client)
 
 
 def test_the_reference_proxy_configuration_limits_bodies_as_the_app_does(settings):
-    """README, Production: the nginx block cuts a body off at the app's own limits."""
+    """README, Production: the reference nginx configuration (deploy/nginx/) cuts a body
+    off at the app's own limits."""
     import re
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    sizes = re.findall(r"client_max_body_size (\d+)([km]);", readme)
+    site = Path(__file__).resolve().parents[2] / "deploy" / "nginx" / "kehobalanssi.conf"
+    sizes = re.findall(r"client_max_body_size (\d+)([km]);", site.read_text(encoding="utf-8"))
     in_bytes = [int(number) * {"k": KB, "m": KB * KB}[unit] for number, unit in sizes]
     assert in_bytes == [settings.REQUEST_BODY_MAX_BYTES, settings.IMPORT_MAX_BYTES + KB * KB]
