@@ -117,6 +117,31 @@ class DataRequestFactory(factory.Factory):
         return model_class.objects.get(pk=submitted.data_request.pk)
 
 
+def submitted_request(*, status=RequestStatus.RECEIVED, reply_language: str = "en", **fields):
+    """Aino Mäkinen's access request as the public form submits it, put in `status`; the
+    result keeps the status token a requester's link carries (`.status_token`) and the
+    request (`.data_request`, read back in its new status)."""
+    from privacy.data_requests import submit_request
+
+    submitted = submit_request(
+        fields={
+            "kind": "access",
+            "first_name": "Aino",
+            "last_name": "Mäkinen",
+            "email": "aino@example.fi",
+            "reply_language": reply_language,
+            "signature_name": "Aino Mäkinen",
+            "declaration": True,
+            **fields,
+        },
+        drawn_signature=None,
+        site_url="http://testserver/",
+    )
+    DataRequest.objects.filter(pk=submitted.data_request.pk).update(status=status)
+    submitted.data_request.refresh_from_db()
+    return submitted
+
+
 def request_form_data(kind: str = "access", **overrides) -> dict:
     """What a person fills in on the public request form (POST data)."""
     data = {

@@ -17,9 +17,8 @@ import customers.label_views
 import privacy.views
 from customers.models import Customer
 from privacy.access_report import build_access_report, report_json
-from privacy.data_requests import submit_request
 from privacy.models import AuditEvent, DataRequest, RequestStatus
-from tests.factories import CustomerFactory
+from tests.factories import CustomerFactory, submitted_request
 
 LABELS = reverse("admin:customers_customer_labels")
 
@@ -100,19 +99,7 @@ def test_a_label_file_that_fails_to_build_leaves_no_event(owner_client, customer
 
 @pytest.fixture
 def released(db):
-    submitted = submit_request(
-        fields={
-            "kind": "access",
-            "first_name": "Aino",
-            "last_name": "Mäkinen",
-            "email": "aino@example.fi",
-            "reply_language": "en",
-            "signature_name": "Aino Mäkinen",
-            "declaration": True,
-        },
-        drawn_signature=None,
-        site_url="http://testserver/",
-    )
+    submitted = submitted_request(reply_language="en")
     CustomerFactory(first_name="Aino", last_name="Mäkinen", email="aino@example.fi")
     report = report_json(build_access_report(list(Customer.objects.all()), language="en")).decode()
     DataRequest.objects.filter(pk=submitted.data_request.pk).update(

@@ -16,6 +16,7 @@ from tests.factories import (
     customer_admin_form,
     rectify_form_data,
     request_form_data,
+    submitted_request,
     verify_identity_on_page,
 )
 from tests.mailbox import links
@@ -41,23 +42,8 @@ def aino():
 def test_access_report_is_previewed_released_and_downloaded(client, owner_client, aino):
     """S16: staff preview, then release; the requester downloads PDF and JSON from the
     status page; each download is in the audit log."""
-    from privacy.data_requests import submit_request
-
-    submitted = submit_request(
-        fields={
-            "kind": "access",
-            "first_name": "Aino",
-            "last_name": "Mäkinen",
-            "email": "aino@example.fi",
-            "reply_language": "en",
-            "signature_name": "Aino Mäkinen",
-            "declaration": True,
-        },
-        drawn_signature=None,
-        site_url="http://testserver/",
-    )
+    submitted = submitted_request(reply_language="en")
     request = submitted.data_request
-    DataRequest.objects.filter(pk=request.pk).update(status=RequestStatus.RECEIVED)
     OrderFactory(customer=aino, order_number="ACC-1")
     owner_client.post(url("link", request), {"customers": [str(aino.pk)]})
     verify_identity_on_page(owner_client, request)

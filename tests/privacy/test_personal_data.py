@@ -33,7 +33,6 @@ from customers.models import (
     Order,
     Organisation,
 )
-from privacy.data_requests import submit_request
 from privacy.models import DataRequest, RequestStatus
 from privacy.personal_data import (
     Kind,
@@ -53,6 +52,7 @@ from tests.factories import (
     MarketingObjectionFactory,
     OrderFactory,
     OrganisationFactory,
+    submitted_request,
     verify_identity_on_page,
 )
 
@@ -165,21 +165,8 @@ def test_the_released_report_holds_every_report_field_of_a_customer(client, owne
     customer's, the organisation's, and those of every order, objection, consent,
     disclosure and change."""
     customer = filled_customer()
-    submitted = submit_request(
-        fields={
-            "kind": "access",
-            "first_name": "Aino",
-            "last_name": "Mäkinen",
-            "email": "aino@example.fi",
-            "reply_language": "fi",
-            "signature_name": "Aino Mäkinen",
-            "declaration": True,
-        },
-        drawn_signature=None,
-        site_url="http://testserver/",
-    )
+    submitted = submitted_request(reply_language="fi")
     request = submitted.data_request
-    DataRequest.objects.filter(pk=request.pk).update(status=RequestStatus.RECEIVED)
     owner_client.post(url("link", request), {"customers": [str(customer.pk)]})
     verify_identity_on_page(owner_client, request)
     # The last report field, set once the customer is linked (an anonymised customer is

@@ -15,7 +15,6 @@ from pypdf import PdfReader
 
 from customers.changes import record_change
 from customers.models import Customer
-from privacy.data_requests import submit_request
 from privacy.models import DataRequest, RequestStatus
 from tests.factories import (
     CustomerFactory,
@@ -23,6 +22,7 @@ from tests.factories import (
     EmailMarketingConsentFactory,
     MarketingObjectionFactory,
     OrderFactory,
+    submitted_request,
     verify_identity_on_page,
 )
 
@@ -103,21 +103,8 @@ def test_the_downloaded_report_shows_every_date_and_sum_of_the_preview(
     downloads it from the status page: the PDF has every date and sum of the preview, in
     the reply language's format, and the JSON is the preview's JSON."""
     with time_machine.travel(at(2026, 12, 2, 10), tick=False):
-        submitted = submit_request(
-            fields={
-                "kind": "access",
-                "first_name": "Aino",
-                "last_name": "Mäkinen",
-                "email": "aino@example.fi",
-                "reply_language": language,
-                "signature_name": "Aino Mäkinen",
-                "declaration": True,
-            },
-            drawn_signature=None,
-            site_url="http://testserver/",
-        )
+        submitted = submitted_request(reply_language=language)
         request = submitted.data_request
-        DataRequest.objects.filter(pk=request.pk).update(status=RequestStatus.RECEIVED)
         owner_client.post(url("link", request), {"customers": [str(customer.pk)]})
         verify_identity_on_page(owner_client, request)
         preview = pdf_text(owner_client.get(url("preview", request)).content)
