@@ -22,12 +22,13 @@ from . import data_requests
 from .access_report import build_access_report, report_json
 from .anonymisation import anonymise_customers
 from .audit import record
-from .erasure import ErasureOutcome, erase_customer
+from .erasure import ErasureOutcome, erase_customer, vouchers_to_keep
 from .models import (
     ActorType,
     AuditAction,
     ControllerDetails,
     DataRequest,
+    HoldReason,
     LegalHold,
     RequestKind,
 )
@@ -180,9 +181,12 @@ def plan_erasure(data_request: DataRequest) -> list[ErasureOutcome]:
     ]
 
 
-def _wait_for_holds(data_request: DataRequest, customers, plans: list[ErasureOutcome], *, actor) -> None:
+def _wait_for_holds(
+    data_request: DataRequest, customers, plans: list[ErasureOutcome], *, actor, site_url: str
+) -> None:
     """A hold blocks the erasure (S11): the erasure is recorded as waiting, so the daily
-    retention run completes it once the invoice is paid or the collection has ended."""
+    retention run completes it once the invoice is paid or the collection has ended, and
+    the requester is answered (art. 12(3)-(4)): nothing erased yet, what is kept and why."""
     new = 0
     for customer, plan in zip(customers, plans, strict=True):
         if plan.hold_reason:
@@ -191,7 +195,56 @@ def _wait_for_holds(data_request: DataRequest, customers, plans: list[ErasureOut
             )
             new += created
     if new:
-        data_requests.record_erasure_waiting(data_request=data_request, actor=actor, holds=new)
+        data_requests.answer_erasure_waiting(
+            data_request=data_request,
+            outcome=_waiting_outcome(data_request, customers, plans),
+            actor=actor,
+            holds=new,
+            site_url=site_url,
+        )
+
+
+def _waiting_outcome(data_request: DataRequest, customers, plans: list[ErasureOutcome]) -> str:
+    """What the requester reads while the erasure waits, in their language: nothing is
+    erased yet, what blocks it (a legal claim, GDPR art. 17(3)(e)), that it completes by
+    itself, and what the bookkeeping period will keep then (art. 17(3)(b))."""
+    reasons = {plan.hold_reason for plan in plans if plan.hold_reason}
+    vouchers: dict[datetime.date, int] = {}
+    for customer in customers:
+        for until, ids in vouchers_to_keep(customer).items():
+            vouchers[until] = vouchers.get(until, 0) + len(ids)
+    with translation.override(data_request.reply_language):
+        blocked_by = "; ".join(sorted({b for plan in plans for b in plan.blocked_by}))
+        parts = [
+            _("Nothing has been erased yet."),
+            _("Your data is kept for now because of: %(holds)s.") % {"holds": blocked_by},
+        ]
+        if reasons == {HoldReason.OPEN_INVOICE}:
+            parts.append(_("The erasure completes by itself once the invoice is paid, and we will tell you then."))
+        elif reasons == {HoldReason.DEBT_COLLECTION}:
+            parts.append(
+                _("The erasure completes by itself once the debt collection has ended, and we will tell you then.")
+            )
+        else:
+            parts.append(
+                _(
+                    "The erasure completes by itself once the invoice is paid and the debt collection "
+                    "has ended, and we will tell you then."
+                )
+            )
+        if vouchers:
+            kept = "; ".join(
+                _("%(count)s order(s) until %(date)s") % {"count": count, "date": until.strftime("%-d.%-m.%Y")}
+                for until, count in sorted(vouchers.items())
+            )
+            parts.append(
+                _(
+                    "After the erasure, orders are kept as accounting vouchers under the Accounting Act "
+                    "(1336/1997, chapter 2, section 10), with no link to you: %(kept)s."
+                )
+                % {"kept": kept}
+            )
+    return " ".join(str(part) for part in parts)
 
 
 @transaction.atomic
@@ -204,7 +257,7 @@ def fulfil_erasure(*, data_request: DataRequest, actor, site_url: str = "") -> l
         for c in customers
     ]
     if any(p.blocked for p in plans):
-        _wait_for_holds(data_request, customers, plans, actor=actor)
+        _wait_for_holds(data_request, customers, plans, actor=actor, site_url=site_url)
         return plans
     for customer in customers:  # art. 19: the recipients are told of the erasure too
         record_notifications(

@@ -299,6 +299,7 @@ DECLARATION: dict[str, dict[str, Declared]] = {
         "status_token_hash": other(),
         "confirm_token_hash": other(),
         "answer_token_hash": other(),
+        "waiting_token_hash": other(),
         # A scanned letter names the person: the file is deleted with the identity
         # (DataRequest._erase_scanned_letter), its name cleared here.
         "scanned_letter": identifying(),
