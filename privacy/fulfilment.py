@@ -245,7 +245,7 @@ def _waiting_outcome(data_request: DataRequest, customers) -> str:
                 )
                 % {"kept": kept}
             )
-    return " ".join(str(part) for part in parts)
+    return "\n".join(str(part) for part in parts)
 
 
 def _completes_when(reasons: set[HoldReason]) -> str:
