@@ -79,7 +79,9 @@ def due_date_for(submitted_on: datetime.date, *, months: int = 1) -> datetime.da
 def find_by_status_token(token: str) -> DataRequest | None:
     """The request whose status link this is: the first one, or the one sent with the answer."""
     hashed = token_hash(token)
-    return DataRequest.objects.filter(Q(status_token_hash=hashed) | Q(answer_token_hash=hashed)).first()
+    return DataRequest.objects.filter(
+        Q(status_token_hash=hashed) | Q(answer_token_hash=hashed) | Q(waiting_token_hash=hashed)
+    ).first()
 
 
 def find_by_confirm_token(token: str) -> DataRequest | None:
@@ -135,9 +137,21 @@ def note_system_event(data_request: DataRequest, action: str) -> None:
     )
 
 
-def record_erasure_waiting(*, data_request: DataRequest, actor, holds: int) -> None:
-    """The erasure was asked while a hold blocks it: the timeline says it waits."""
+@transaction.atomic
+def answer_erasure_waiting(
+    *, data_request: DataRequest, outcome: str, actor, holds: int, site_url: str = ""
+) -> DataRequest:
+    """The erasure was asked while a hold blocks it. Art. 12(3)-(4): the requester is
+    answered now (what was erased, what is kept and why, that it completes by itself, the
+    right to complain) by e-mail with the status link; the request waits, answered, with
+    no deadline running, until the retention run completes it. The timeline says it waits.
+    A request already waiting (a new hold on it) is not answered twice."""
+    if data_request.status != RequestStatus.WAITING:
+        data_request = _set_status(data_request, RequestStatus.WAITING, actor=actor, outcome=outcome)
+        link = _answer_link(data_request, site_url, field="waiting_token_hash")
+        _mail_after_commit(data_request, "request_waiting", status_url=link)
     _event(data_request, AuditAction.ERASURE_WAITING, actor=actor, counts={"holds": holds})
+    return data_request
 
 
 def _mail_after_commit(data_request: DataRequest, template: str, **context) -> None:
@@ -189,16 +203,17 @@ def public_site_url(site_url: str = "") -> str:
     return settings.SITE_URL or site_url
 
 
-def _answer_link(data_request: DataRequest, site_url: str) -> str:
+def _answer_link(data_request: DataRequest, site_url: str, *, field: str = "answer_token_hash") -> str:
     """A status link for the answer e-mail (art. 12(3)-(4)). Only the first link's hash is
     stored, so a second token is made and only its hash kept; the first link still works.
-    Empty when there is nothing to send it to or no address to build it from."""
+    Empty when there is nothing to send it to or no address to build it from. `field`: the
+    hash's own field (a waiting erasure's answer keeps its link after the final one)."""
     site_url = public_site_url(site_url)
     if not data_request.email or not site_url:
         return ""
     token = secrets.token_urlsafe(32)
-    data_request.answer_token_hash = token_hash(token)
-    data_request.save(update_fields=["answer_token_hash"])
+    setattr(data_request, field, token_hash(token))
+    data_request.save(update_fields=[field])
     return _link(site_url, "privacy:status", token, data_request.reply_language)
 
 
@@ -466,6 +481,8 @@ def verify_identity(*, data_request: DataRequest, method: str, note: str, actor)
 @transaction.atomic
 def start_work(*, data_request: DataRequest, actor) -> DataRequest:
     _require_open(data_request)
+    if data_request.status == RequestStatus.WAITING:
+        raise RequestStateError("answered, waiting for a hold to end")
     return _set_status(data_request, RequestStatus.IN_PROGRESS, actor=actor)
 
 

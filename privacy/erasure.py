@@ -143,6 +143,15 @@ def erase_customer(
     return outcome
 
 
+def vouchers_to_keep(customer: Customer) -> dict[datetime.date, list[int]]:
+    """The customer's orders an erasure today keeps for bookkeeping: {last day: [ids]}."""
+    kept_by_date: dict[datetime.date, list[int]] = defaultdict(list)
+    held = Order.objects.filter(customer=customer, ordered_on__gte=first_voucher_date_still_held())
+    for pk, ordered_on in held.values_list("pk", "ordered_on"):
+        kept_by_date[voucher_kept_until(ordered_on)].append(pk)
+    return kept_by_date
+
+
 def _erase(customer: Customer, outcome: ErasureOutcome, *, suppress_contact: bool, data_request=None) -> None:
     statuses = set(customer.orders.unsettled().values_list("invoice_status", flat=True))
     if InvoiceStatus.OPEN in statuses:
@@ -156,9 +165,7 @@ def _erase(customer: Customer, outcome: ErasureOutcome, *, suppress_contact: boo
 
     held_from = first_voucher_date_still_held()
     orders = Order.objects.filter(customer=customer)
-    kept_by_date: dict[datetime.date, list[int]] = defaultdict(list)
-    for pk, ordered_on in orders.filter(ordered_on__gte=held_from).values_list("pk", "ordered_on"):
-        kept_by_date[voucher_kept_until(ordered_on)].append(pk)
+    kept_by_date = vouchers_to_keep(customer)
     for until, pks in sorted(kept_by_date.items()):
         outcome.kept.append(Kept("orders", len(pks), str(BOOKKEEPING_HOLD), until))
     # The holds are what deletes them on the day after their date (the retention run).

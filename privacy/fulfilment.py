@@ -16,18 +16,20 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from customers.models import Customer, ObjectionPurpose
+from customers.models import Customer, InvoiceStatus, ObjectionPurpose, Order
 
 from . import data_requests
 from .access_report import build_access_report, report_json
 from .anonymisation import anonymise_customers
 from .audit import record
-from .erasure import ErasureOutcome, erase_customer
+from .erasure import ErasureOutcome, erase_customer, vouchers_to_keep
+from .holds import DEBT_COLLECTION_HOLD, OPEN_INVOICE_HOLD
 from .models import (
     ActorType,
     AuditAction,
     ControllerDetails,
     DataRequest,
+    HoldReason,
     LegalHold,
     RequestKind,
 )
@@ -180,9 +182,12 @@ def plan_erasure(data_request: DataRequest) -> list[ErasureOutcome]:
     ]
 
 
-def _wait_for_holds(data_request: DataRequest, customers, plans: list[ErasureOutcome], *, actor) -> None:
+def _wait_for_holds(
+    data_request: DataRequest, customers, plans: list[ErasureOutcome], *, actor, site_url: str
+) -> None:
     """A hold blocks the erasure (S11): the erasure is recorded as waiting, so the daily
-    retention run completes it once the invoice is paid or the collection has ended."""
+    retention run completes it once the invoice is paid or the collection has ended, and
+    the requester is answered (art. 12(3)-(4)): nothing erased yet, what is kept and why."""
     new = 0
     for customer, plan in zip(customers, plans, strict=True):
         if plan.hold_reason:
@@ -191,7 +196,69 @@ def _wait_for_holds(data_request: DataRequest, customers, plans: list[ErasureOut
             )
             new += created
     if new:
-        data_requests.record_erasure_waiting(data_request=data_request, actor=actor, holds=new)
+        data_requests.answer_erasure_waiting(
+            data_request=data_request,
+            outcome=_waiting_outcome(data_request, customers),
+            actor=actor,
+            holds=new,
+            site_url=site_url,
+        )
+
+
+# What an erasure waits for: the invoice status that blocks it, and how the requester reads it.
+WAITING_REASONS = {
+    HoldReason.OPEN_INVOICE: (InvoiceStatus.OPEN, OPEN_INVOICE_HOLD),
+    HoldReason.DEBT_COLLECTION: (InvoiceStatus.DEBT_COLLECTION, DEBT_COLLECTION_HOLD),
+}
+
+
+def _waiting_outcome(data_request: DataRequest, customers) -> str:
+    """What the requester reads while the erasure waits, in their language: nothing is
+    erased yet, what blocks it (a legal claim, GDPR art. 17(3)(e)), that it completes by
+    itself, and what the bookkeeping period will keep then (art. 17(3)(b))."""
+    # The plans' texts are in the staff member's language: the reasons are named again here.
+    unsettled = set(
+        Order.objects.filter(customer__in=customers).unsettled().values_list("invoice_status", flat=True)
+    )
+    reasons = {reason for reason, (status, _label) in WAITING_REASONS.items() if status in unsettled}
+    vouchers: dict[datetime.date, int] = {}
+    for customer in customers:
+        for until, ids in vouchers_to_keep(customer).items():
+            vouchers[until] = vouchers.get(until, 0) + len(ids)
+    with translation.override(data_request.reply_language):
+        blocked_by = "; ".join(str(WAITING_REASONS[reason][1]) for reason in sorted(reasons))
+        parts = [
+            _("Nothing has been erased yet."),
+            _("Your data is kept for now because of: %(holds)s.") % {"holds": blocked_by},
+        ]
+        parts.append(_completes_when(reasons))
+        if vouchers:
+            kept = "; ".join(
+                _("%(count)s order(s) until %(date)s")
+                % {"count": count, "date": until.strftime("%-d.%-m.%Y")}
+                for until, count in sorted(vouchers.items())
+            )
+            parts.append(
+                _(
+                    "After the erasure, orders are kept as accounting vouchers under the Accounting Act "
+                    "(1336/1997, chapter 2, section 10), with no link to you: %(kept)s."
+                )
+                % {"kept": kept}
+            )
+    return "\n".join(str(part) for part in parts)
+
+
+def _completes_when(reasons: set[HoldReason]) -> str:
+    if reasons == {HoldReason.OPEN_INVOICE}:
+        return _("The erasure completes by itself once the invoice is paid, and we will tell you then.")
+    if reasons == {HoldReason.DEBT_COLLECTION}:
+        return _(
+            "The erasure completes by itself once the debt collection has ended, and we will tell you then."
+        )
+    return _(
+        "The erasure completes by itself once the invoice is paid and the debt collection "
+        "has ended, and we will tell you then."
+    )
 
 
 @transaction.atomic
@@ -204,7 +271,7 @@ def fulfil_erasure(*, data_request: DataRequest, actor, site_url: str = "") -> l
         for c in customers
     ]
     if any(p.blocked for p in plans):
-        _wait_for_holds(data_request, customers, plans, actor=actor)
+        _wait_for_holds(data_request, customers, plans, actor=actor, site_url=site_url)
         return plans
     for customer in customers:  # art. 19: the recipients are told of the erasure too
         record_notifications(

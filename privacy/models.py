@@ -303,13 +303,19 @@ class RequestStatus(models.TextChoices):
     RECEIVED = "received", _("Received")
     IDENTITY_VERIFIED = "identity_verified", _("Identity verified")
     IN_PROGRESS = "in_progress", _("In progress")
+    # Answered (art. 12(3)-(4)): the erasure waits for an open invoice or a debt collection
+    # to end; the retention run completes it then. Open, but no deadline runs.
+    WAITING = "waiting", _("Waiting for a legal hold to end")
     COMPLETED = "completed", _("Completed")
     REFUSED = "refused", _("Refused")
     WITHDRAWN = "withdrawn", _("Withdrawn")
     EXPIRED = "expired", _("Expired (not confirmed)")
 
 
-OPEN_STATUSES = [RequestStatus.RECEIVED, RequestStatus.IDENTITY_VERIFIED, RequestStatus.IN_PROGRESS]
+# Still to be answered within the deadline.
+PENDING_STATUSES = [RequestStatus.RECEIVED, RequestStatus.IDENTITY_VERIFIED, RequestStatus.IN_PROGRESS]
+# Not closed: a waiting erasure is answered, yet still worked (completed, refused, withdrawn).
+OPEN_STATUSES = [*PENDING_STATUSES, RequestStatus.WAITING]
 CLOSED_STATUSES = [
     RequestStatus.COMPLETED,
     RequestStatus.REFUSED,
@@ -343,8 +349,12 @@ class DataRequestQuerySet(models.QuerySet):
     def closed(self) -> DataRequestQuerySet:
         return self.filter(status__in=CLOSED_STATUSES)
 
+    def pending(self) -> DataRequestQuerySet:
+        """Open and not yet answered: their deadline runs (a waiting erasure's does not)."""
+        return self.filter(status__in=PENDING_STATUSES)
+
     def overdue(self, today=None) -> DataRequestQuerySet:
-        return self.open().filter(due_date__lt=today or timezone.localdate())
+        return self.pending().filter(due_date__lt=today or timezone.localdate())
 
     def for_customers(self, customer_ids: Iterable[int]) -> DataRequestQuerySet:
         return self.filter(customers__in=list(customer_ids)).distinct()
@@ -367,11 +377,13 @@ class DataRequestQuerySet(models.QuerySet):
         return erased
 
     def inbox_counts(self, today=None) -> dict[str, int]:
-        """What the front page tells staff: open, overdue, awaiting the requester."""
+        """What the front page tells staff: open, overdue, waiting for a legal hold to end
+        (answered, so never overdue), awaiting the requester."""
         today = today or timezone.localdate()
         return {
             "open": self.open().count(),
             "overdue": self.overdue(today).count(),
+            "waiting": self.filter(status=RequestStatus.WAITING).count(),
             "awaiting": self.filter(status=RequestStatus.AWAITING_CONFIRMATION).count(),
         }
 
@@ -507,6 +519,11 @@ class DataRequest(models.Model):
     answer_token_hash = models.CharField(  # noqa: DJ001
         max_length=64, unique=True, null=True, default=None, editable=False
     )
+    # The link sent with the answer that an erasure waits: it keeps working after the
+    # completion's answer brings a link of its own.
+    waiting_token_hash = models.CharField(  # noqa: DJ001
+        max_length=64, unique=True, null=True, default=None, editable=False
+    )
     # A letter staff registered, scanned: a random file name under LETTER_SCAN_DIR (never
     # served from a public path; privacy.letter_scans); deleted with the identity data.
     scanned_letter = models.CharField(_("scanned letter"), max_length=100, blank=True, editable=False)
@@ -550,8 +567,12 @@ class DataRequest(models.Model):
         return self.status in CLOSED_STATUSES
 
     @property
+    def is_waiting(self) -> bool:
+        return self.status == RequestStatus.WAITING
+
+    @property
     def days_left(self) -> int | None:
-        if not self.is_open:
+        if self.status not in PENDING_STATUSES:  # closed, or answered and waiting
             return None
         return (self.due_date - timezone.localdate()).days
 
@@ -560,7 +581,7 @@ class DataRequest(models.Model):
         """Once, and only within the first month (art. 12(3): the requester is told of
         an extension within one month of receiving the request)."""
         return (
-            self.is_open
+            self.status in PENDING_STATUSES
             and not self.extension_reason
             and self.original_due_date is not None
             and timezone.localdate() <= self.original_due_date

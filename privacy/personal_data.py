@@ -301,6 +301,7 @@ DECLARATION: dict[str, dict[str, Declared]] = {
         "answer_token_hash": other(),
         # The public form's one-time key, hashed: a random value, nobody's data.
         "idempotency_key_hash": other(),
+        "waiting_token_hash": other(),
         # A scanned letter names the person: the file is deleted with the identity
         # (DataRequest._erase_scanned_letter), its name cleared here.
         "scanned_letter": identifying(),

@@ -73,7 +73,7 @@ class OverdueFilter(admin.SimpleListFilter):
         if self.value() == "overdue":
             return requests.overdue(today)
         if self.value() == "week":
-            return requests.open().filter(due_date__lte=today + datetime.timedelta(days=7))
+            return requests.pending().filter(due_date__lte=today + datetime.timedelta(days=7))
         if self.value() == "open":
             return requests.open()
         return queryset
@@ -306,7 +306,9 @@ class DataRequestAdmin(RegisterModelAdmin):
                 + gettext(
                     "The erasure waits: the daily retention run completes it once the invoice is "
                     "paid or the collection has ended (Legal holds)."
-                ),
+                )
+                + " "
+                + gettext("The requester has been told why, and will be told when it is done."),
             )
 
     def rectify_form(self, data_request, data):

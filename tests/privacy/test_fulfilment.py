@@ -96,7 +96,7 @@ def test_erasure_request_is_blocked_by_an_open_invoice_then_completed(owner_clie
     blocked = owner_client.post(url("erase", request), {"confirm_reference": request.reference})
     assert blocked.status_code == 400 and "Poisto on estetty: Avoin lasku" in blocked.text
     assert Customer.objects.filter(pk=aino.pk).exists()
-    assert DataRequest.objects.get().status == RequestStatus.IDENTITY_VERIFIED
+    assert DataRequest.objects.get().status == RequestStatus.WAITING  # answered: it waits
 
     invoice.invoice_status = "paid"
     invoice.save()
