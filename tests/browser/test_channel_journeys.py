@@ -11,24 +11,14 @@ from pypdf import PdfReader
 
 from privacy.groups import OWNER_GROUP
 from privacy.models import DataRequest
-from tests.personas import PASSWORD, make_staff, totp_code
+from tests.personas import PASSWORD, make_staff
 
 pytestmark = pytest.mark.django_db(transaction=True)
-NEXT = re.compile("Seuraava|Next")
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
-def login(page, live_server, user) -> None:
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_auth-username", user.username)
-    page.fill("#id_auth-password", PASSWORD)
-    page.get_by_role("button", name=NEXT).click()
-    page.fill("#id_token-otp_token", totp_code(user))
-    page.get_by_role("button", name=NEXT).click()
-
-
 def test_a_registered_letter_is_refused_and_the_requester_downloads_the_certificate(
-    page, live_server, shots, settings, tmp_path
+    page, live_server, admin_login, shots, settings, tmp_path
 ):
     """Issue 18, items 6 and 7 (S16, S18): the "Kirjaa pyyntö" form refuses a scan that
     is not a PDF, JPEG or PNG, then registers the letter; the inbox shows it as a letter;
@@ -36,7 +26,7 @@ def test_a_registered_letter_is_refused_and_the_requester_downloads_the_certific
     and the Ombudsman."""
     settings.LETTER_SCAN_DIR = str(tmp_path / "scans")
     owner = make_staff("omistaja", group=OWNER_GROUP, superuser=True)
-    login(page, live_server, owner)
+    admin_login(page, owner, PASSWORD)
     page.goto(f"{live_server.url}/admin/privacy/datarequest/")
     page.get_by_role("link", name="Kirjaa pyyntö").click()
     page.select_option("#id_kind", "rectification")
