@@ -194,13 +194,27 @@ def customer_admin_form(**overrides) -> dict:
     return data
 
 
+def request_url(name: str, data_request: DataRequest) -> str:
+    """The address of a step or document of a request's admin page ("link", "release",
+    "letter" ...)."""
+    from django.urls import reverse
+
+    return reverse(f"admin:privacy_datarequest_{name}", args=[data_request.pk])
+
+
+def pdf_text(content: bytes) -> str:
+    """The text of a PDF as a reader's copy-and-paste gives it (pypdf)."""
+    import io
+
+    from pypdf import PdfReader
+
+    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+
+
 def verify_identity_on_page(client, data_request, method: str = "email_on_file", note: str = "") -> None:
     """Staff record the identity verification on the request's page, as every fulfilment
     step needs (issue 17)."""
-    from django.urls import reverse
-
-    url = reverse("admin:privacy_datarequest_verify", args=[data_request.pk])
-    response = client.post(url, {"method": method, "note": note})
+    response = client.post(request_url("verify", data_request), {"method": method, "note": note})
     assert response.status_code == 302, response.content.decode()[:500]
 
 

@@ -1,9 +1,7 @@
-import io
 import json
 
 import pytest
 from django.urls import reverse
-from pypdf import PdfReader
 
 from customers.models import Customer, MarketingObjection, ObjectionPurpose
 from privacy.finder import find_personal_data
@@ -14,22 +12,18 @@ from tests.factories import (
     DisclosureFactory,
     OrderFactory,
     customer_admin_form,
+    pdf_text,
     rectify_form_data,
     request_form_data,
     submitted_request,
     verify_identity_on_page,
 )
+from tests.factories import (
+    request_url as url,
+)
 from tests.mailbox import links
 
 pytestmark = pytest.mark.django_db
-
-
-def url(name: str, request: DataRequest) -> str:
-    return reverse(f"admin:privacy_datarequest_{name}", args=[request.pk])
-
-
-def pdf_text(content: bytes) -> str:
-    return "".join(p.extract_text() for p in PdfReader(io.BytesIO(content)).pages)
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import socket
 
 import pytest
 from django.core import mail
-from django.urls import reverse
 
 from customers.models import Customer, MarketingObjection
 from privacy.models import AuditEvent, DataRequest, RequestStatus
@@ -23,6 +22,9 @@ from tests.factories import (
     request_form_data,
     verify_identity_on_page,
 )
+from tests.factories import (
+    request_url as url,
+)
 from tests.mailbox import links
 
 pytestmark = pytest.mark.django_db
@@ -30,10 +32,6 @@ pytestmark = pytest.mark.django_db
 NOT_VERIFIED = "Varmista ensin pyytäjän henkilöllisyys: mitään ei luovuteta, muuteta eikä poisteta"
 LINK_DOES_NOT_VERIFY = "sähköpostilinkki ei osoita, että pyytäjä on hän"
 WRITE_WHY = "Pyynnön sähköposti ei ole rekisterissä oleva: kirjoita, miten ja miksi"
-
-
-def url(name: str, request: DataRequest) -> str:
-    return reverse(f"admin:privacy_datarequest_{name}", args=[request.pk])
 
 
 def link(client, request: DataRequest, customer: Customer) -> None:

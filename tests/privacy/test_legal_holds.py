@@ -14,6 +14,7 @@ from django.urls import reverse
 from customers.models import Customer, Order
 from privacy.models import AuditEvent, DataRequest, LegalHold, RequestStatus
 from tests.factories import CustomerFactory, DataRequestFactory, OrderFactory, verify_identity_on_page
+from tests.factories import request_url as url
 from tests.personas import verified_client
 
 pytestmark = pytest.mark.django_db
@@ -23,10 +24,6 @@ ERASED_ON = datetime.datetime(2026, 11, 24, 12, tzinfo=datetime.UTC)
 
 def at(year: int, month: int, day: int):
     return time_machine.travel(datetime.datetime(year, month, day, 9, tzinfo=datetime.UTC), tick=False)
-
-
-def url(name: str, data_request: DataRequest) -> str:
-    return reverse(f"admin:privacy_datarequest_{name}", args=[data_request.pk])
 
 
 def erasure_request(client, customer) -> DataRequest:

@@ -4,7 +4,6 @@ request, every staff member sees the list and prints the letters at any time, ma
 sent records who and when, and the requester sees who was told."""
 
 import datetime
-import io
 import re
 
 import pytest
@@ -12,9 +11,7 @@ import time_machine
 from django.contrib.sessions.models import Session
 from django.core import mail
 from django.test import Client
-from django.urls import reverse
 from django.utils import timezone
-from pypdf import PdfReader
 
 from customers.models import Customer
 from privacy.groups import STAFF_GROUP
@@ -23,21 +20,17 @@ from tests.factories import (
     CustomerFactory,
     DataRequestFactory,
     DisclosureFactory,
+    pdf_text,
     rectify_form_data,
     verify_identity_on_page,
+)
+from tests.factories import (
+    request_url as url,
 )
 from tests.mailbox import links
 from tests.personas import make_staff, verified_client
 
 pytestmark = pytest.mark.django_db
-
-
-def url(name: str, request: DataRequest) -> str:
-    return reverse(f"admin:privacy_datarequest_{name}", args=[request.pk])
-
-
-def pdf_text(content: bytes) -> str:
-    return "".join(p.extract_text() for p in PdfReader(io.BytesIO(content)).pages)
 
 
 def letter_links(page_html: str) -> list[str]:

@@ -18,7 +18,6 @@ from django.core.management import call_command
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.test.utils import isolate_apps
-from django.urls import reverse
 from django.utils import timezone
 from phonenumber_field.phonenumber import PhoneNumber
 
@@ -55,12 +54,11 @@ from tests.factories import (
     submitted_request,
     verify_identity_on_page,
 )
+from tests.factories import (
+    request_url as url,
+)
 
 EMPTY = ("", None)
-
-
-def url(name: str, request: DataRequest) -> str:
-    return reverse(f"admin:privacy_datarequest_{name}", args=[request.pk])
 
 
 def test_every_field_of_every_model_of_the_register_is_classified():

@@ -1,9 +1,7 @@
 import datetime
-import io
 
 import pytest
 from django.utils import translation
-from pypdf import PdfReader
 
 from customers.changes import record_change
 from customers.models import Customer, ObjectionPurpose
@@ -19,6 +17,7 @@ from tests.factories import (
     DataRequestFactory,
     DisclosureFactory,
     MarketingObjectionFactory,
+    pdf_text,
     rectify_form_data,
 )
 
@@ -29,10 +28,6 @@ CONTROLLER = {
     "email": "x@example.fi",
     "contact_person": "Sanna-Kaisa Lehto",
 }
-
-
-def pdf_text(pdf: bytes) -> str:
-    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
 
 
 def test_rectification_applies_and_lists_source_and_recipients(owner):

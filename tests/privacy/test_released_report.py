@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.urls import reverse
 from pypdf import PdfReader
 
 from customers.changes import record_change
@@ -24,6 +23,9 @@ from tests.factories import (
     OrderFactory,
     submitted_request,
     verify_identity_on_page,
+)
+from tests.factories import (
+    request_url as url,
 )
 
 pytestmark = pytest.mark.django_db
@@ -89,10 +91,6 @@ def customer():
         last_activity_at=at(2025, 9, 10),
     )
     return customer
-
-
-def url(name: str, request: DataRequest) -> str:
-    return reverse(f"admin:privacy_datarequest_{name}", args=[request.pk])
 
 
 @pytest.mark.parametrize("language", ["fi", "en"])

@@ -5,31 +5,21 @@ and a link to the request's status page; from there the requester downloads the
 certificate of a refused request. Everything is done as people click it: the requester
 on the public pages and in their mailbox, the owner on the request's admin page."""
 
-import io
 import re
 
 import pytest
 from django.core import mail
 from django.test import Client
-from django.urls import reverse
-from pypdf import PdfReader
 
 from privacy.models import AuditEvent, DataRequest, RequestStatus
-from tests.factories import CustomerFactory, request_form_data, verify_identity_on_page
+from tests.factories import CustomerFactory, pdf_text, request_form_data, verify_identity_on_page
+from tests.factories import request_url as url
 from tests.mailbox import links
 
 pytestmark = pytest.mark.django_db
 
 REASON = "Syntymäaika on kirjattu henkilöllisyystodistuksesta, eikä sitä voi muuttaa."
 STATUS_LINK = re.compile(r"http://testserver(/(?:fi|en)/privacy/status/[\w-]+/)")
-
-
-def pdf_text(content: bytes) -> str:
-    return "".join(p.extract_text() for p in PdfReader(io.BytesIO(content)).pages)
-
-
-def url(name: str, request: DataRequest) -> str:
-    return reverse(f"admin:privacy_datarequest_{name}", args=[request.pk])
 
 
 def requester_sends(capture, kind: str, language: str, **overrides) -> tuple[Client, DataRequest, str]:

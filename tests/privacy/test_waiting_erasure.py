@@ -22,6 +22,9 @@ from tests.factories import (
     request_form_data,
     verify_identity_on_page,
 )
+from tests.factories import (
+    request_url as url,
+)
 from tests.mailbox import links
 from tests.personas import verified_client
 
@@ -30,10 +33,6 @@ pytestmark = pytest.mark.django_db
 
 def at(year: int, month: int, day: int):
     return time_machine.travel(datetime.datetime(year, month, day, 9, tzinfo=datetime.UTC), tick=False)
-
-
-def url(name: str, data_request: DataRequest) -> str:
-    return reverse(f"admin:privacy_datarequest_{name}", args=[data_request.pk])
 
 
 def status_link(message) -> str:
