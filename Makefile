@@ -68,7 +68,7 @@ typecheck: install
 	$(CHECK_ENV) $(BIN)/mypy
 
 messages: install .env
-	$(BIN)/python manage.py makemessages -l fi -l en --no-obsolete
+	$(BIN)/python manage.py makemessages -l fi -l en --no-obsolete --no-location
 	$(BIN)/python manage.py compilemessages --ignore=.venv
 
 # Benchmarks (not part of make test): on DATABASE_URL, default a SQLite file in /tmp.

@@ -21,6 +21,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from privacy.admin.base import RegisterModelAdmin
+from privacy.audit_display import annotate, customer_events
 from privacy.erasure import erase_customer
 from privacy.objection import ObjectionWithdrawnError, record_objection, withdraw_objection
 from privacy.organisation_anonymisation import anonymise_organisations, plan_anonymisation
@@ -261,6 +262,21 @@ class CustomerAdmin(CustomerImportMixin, RegisterModelAdmin):
         the retention period counts from it."""
         latest = getattr(obj, "last_activity", None)
         return timezone.localdate(latest).strftime("%-d.%-m.%Y") if latest else "–"
+
+    # How many of the latest events the customer's page shows; the rest behind a link.
+    AUDIT_TRAIL_ROWS = 10
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        """A customer's page ends with who has seen or changed them (from the audit log,
+        names resolved as the page is shown), for those who may read the log."""
+        if obj is not None and obj.pk and request.user.has_perm("privacy.view_auditevent"):
+            events = customer_events(obj)
+            context["audit_trail"] = annotate(list(events[: self.AUDIT_TRAIL_ROWS]))
+            context["audit_trail_count"] = events.count()
+            context["audit_trail_url"] = (
+                reverse("admin:privacy_auditevent_changelist") + f"?customer={obj.pk}"
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_urls(self):
         return [

@@ -54,6 +54,18 @@ def has_commitment(user) -> bool:
     return cached
 
 
+# The order of the menu, and the library apps gathered under "Login protection".
+APP_ORDER = ["customers", "privacy", "auth"]
+LOGIN_PROTECTION_APPS = {"axes", "otp_static", "otp_totp"}
+LOGIN_PROTECTION_NAMES = {
+    "AccessAttempt": _("Failed logins and lockouts"),
+    "AccessFailureLog": _("Failed login log"),
+    "AccessLog": _("Login log"),
+    "StaticDevice": _("Backup codes"),
+    "TOTPDevice": _("Authenticator apps"),
+}
+
+
 class RegisterAdminSite(AdminSiteOTPRequired):
     """The admin: a verified second factor is required for every page; a staff member
     without a device is sent to enrol first."""
@@ -88,14 +100,41 @@ class RegisterAdminSite(AdminSiteOTPRequired):
         return super().admin_view(canonical_ids_only, cacheable)
 
     def index(self, request, extra_context=None):
+        """The front page: "Today" (what is due, what waits, the daily tasks) for staff who
+        have signed the confidentiality commitment, then the menu."""
         extra_context = extra_context or {}
         if not has_commitment(request.user):
             messages.warning(request, NO_COMMITMENT_MESSAGE)
-        elif request.user.has_perm("privacy.view_datarequest"):
-            from .models import DataRequest
+        else:
+            from .today import front_page
 
-            extra_context["request_counts"] = DataRequest.objects.inbox_counts()
+            extra_context.update(front_page(request.user), today_page=True)
         return super().index(request, extra_context)
+
+    def get_app_list(self, request, app_label=None):
+        """The register first, then data protection and the staff accounts; the login
+        libraries' tables (lockouts, second-factor devices) in one section of their own
+        under Finnish names, for the owner only."""
+        app_list = super().get_app_list(request, app_label)
+        if app_label is not None:
+            return app_list
+        protection = [app for app in app_list if app["app_label"] in LOGIN_PROTECTION_APPS]
+        rest = [app for app in app_list if app not in protection]
+        rest.sort(key=lambda app: APP_ORDER.index(app["app_label"]) if app["app_label"] in APP_ORDER else 99)
+        models = [model for app in protection for model in app["models"]]
+        if models and is_owner(request.user):
+            for model in models:
+                model["name"] = LOGIN_PROTECTION_NAMES.get(model["object_name"], model["name"])
+            rest.append(
+                {
+                    "name": _("Login protection"),
+                    "app_label": "login_protection",
+                    "app_url": models[0]["admin_url"],
+                    "has_module_perms": True,
+                    "models": models,
+                }
+            )
+        return rest
 
     def password_change(self, request, extra_context=None):
         """A staff member's own new password is in the audit log (never the password)."""
