@@ -116,6 +116,10 @@ class RegisterAdminSite(AdminSiteOTPRequired):
         libraries' tables (lockouts, second-factor devices) in one section of their own
         under Finnish names, for the owner only."""
         app_list = super().get_app_list(request, app_label)
+        for app in app_list:
+            if app["app_label"] in LOGIN_PROTECTION_APPS:
+                for model in app["models"]:
+                    model["name"] = LOGIN_PROTECTION_NAMES.get(model["object_name"], model["name"])
         if app_label is not None:
             return app_list
         protection = [app for app in app_list if app["app_label"] in LOGIN_PROTECTION_APPS]
@@ -123,8 +127,6 @@ class RegisterAdminSite(AdminSiteOTPRequired):
         rest.sort(key=lambda app: APP_ORDER.index(app["app_label"]) if app["app_label"] in APP_ORDER else 99)
         models = [model for app in protection for model in app["models"]]
         if models and is_owner(request.user):
-            for model in models:
-                model["name"] = LOGIN_PROTECTION_NAMES.get(model["object_name"], model["name"])
             rest.append(
                 {
                     "name": _("Login protection"),

@@ -16,6 +16,7 @@ from django_otp import user_has_device
 from ..audit import record
 from ..enrolment import issue_enrolment_code
 from ..models import AuditAction, ConfidentialityCommitment
+from ..permission_labels import PermissionLabelsMixin
 from ..staff import is_owner
 from .base import RegisterModelAdmin
 
@@ -36,7 +37,7 @@ admin.site.unregister(Group)
 
 
 @admin.register(User)
-class StaffUserAdmin(RegisterModelAdmin, UserAdmin):
+class StaffUserAdmin(PermissionLabelsMixin, RegisterModelAdmin, UserAdmin):
     """Personal staff accounts; only the owner (auth permissions) manages them. Audited
     like the register; open before a commitment, as the owner records the commitments."""
 
@@ -58,6 +59,11 @@ class StaffUserAdmin(RegisterModelAdmin, UserAdmin):
     def commitment_signed_on(self, obj):
         commitment = getattr(obj, "confidentiality_commitment", None)
         return commitment.signed_on if commitment else "–"
+
+    def get_deleted_objects(self, objs, request):
+        from .second_factor import finnish_deleted_objects
+
+        return finnish_deleted_objects(super().get_deleted_objects(objs, request))
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.enrolment_code_view)
@@ -107,7 +113,7 @@ class StaffUserAdmin(RegisterModelAdmin, UserAdmin):
 
 
 @admin.register(Group)
-class StaffGroupAdmin(RegisterModelAdmin, GroupAdmin):
+class StaffGroupAdmin(PermissionLabelsMixin, RegisterModelAdmin, GroupAdmin):
     """The Owner and Staff groups decide who sees what (S13): every change of a group's
     permissions is audited (field names), like a change of a user's groups."""
 
