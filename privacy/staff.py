@@ -9,6 +9,7 @@ import re
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.shortcuts import redirect
@@ -97,6 +98,9 @@ class RegisterAdminSite(AdminSiteOTPRequired):
             extra_context["request_counts"] = DataRequest.objects.inbox_counts()
         return super().index(request, extra_context)
 
+    def autocomplete_view(self, request):
+        return RegisterAutocompleteView.as_view(admin_site=self)(request)
+
     def password_change(self, request, extra_context=None):
         """A staff member's own new password is in the audit log (never the password)."""
         from .audit import record
@@ -111,6 +115,18 @@ class RegisterAdminSite(AdminSiteOTPRequired):
         context = super().each_context(request)
         context["has_commitment"] = has_commitment(request.user)
         return context
+
+
+class RegisterAutocompleteView(AutocompleteJsonView):
+    """Django's autocomplete, each result labelled by its model admin where it says how
+    (a customer's city and e-mail tell two people of one name apart)."""
+
+    def serialize_result(self, obj, to_field_name):
+        result = super().serialize_result(obj, to_field_name)  # type: ignore[misc]  # not in django-stubs
+        label = getattr(self.model_admin, "autocomplete_label", None)
+        if label is not None:
+            result["text"] = label(obj)
+        return result
 
 
 class StaffLoginView(LoginView):
