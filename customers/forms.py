@@ -138,7 +138,8 @@ class OrderAdminForm(OrderForm):
             customer.help_text = _("Type part of the name, e-mail address or phone number and choose.")
             customer.error_messages["required"] = _("Choose the customer who placed the order.")
             # Wide enough for a name, a city and an e-mail address (Select2 reads data-width).
-            customer.widget.attrs["data-width"] = "34em"
+            select = getattr(customer.widget, "widget", customer.widget)  # inside the admin's wrapper
+            select.attrs["data-width"] = "34em"
 
     @property
     def number_was_proposed(self) -> bool:

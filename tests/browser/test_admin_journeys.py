@@ -102,6 +102,12 @@ def test_owner_adds_an_order_for_a_customer_found_by_part_of_the_surname(
     option.click()
     page.select_option("#id_channel", "shop")
     page.fill("#id_description", "Hieronta 60 min")
+    page.fill("#id_total", "kuusikymmentäviisi")
+    page.get_by_role("button", name="Tallenna ja poistu").click()
+    expect(page.locator(".field-total .errorlist")).to_contain_text("esimerkiksi 65,50 tai 1 234,50")
+    expect(page.locator(".field-customer")).to_contain_text("Aino Mäkelä-Virtanen")  # still chosen
+    shots(page, "order-sum-refused")
+    assert not Order.objects.filter(order_number="2026-0042").exists()
     page.fill("#id_total", "65,50")
     shots(page, "order-add-filled")
     page.get_by_role("button", name="Tallenna ja poistu").click()
