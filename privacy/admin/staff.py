@@ -168,7 +168,18 @@ class StaffUserAdmin(RegisterModelAdmin, UserAdmin):
 
 @admin.register(Group)
 class StaffGroupAdmin(RegisterModelAdmin, GroupAdmin):
-    """The Owner and Staff groups decide who sees what (S13): every change of a group's
-    permissions is audited (field names), like a change of a user's groups."""
+    """The Omistaja and Henkilökunta groups decide who sees what (S13): every change of a
+    group's permissions is audited (field names), like a change of a user's groups. Their
+    names are kept (the code finds them by name: privacy.groups), and they are not deleted."""
 
     requires_commitment = False
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.name in STAFF_GROUPS:
+            return ["name"]
+        return super().get_readonly_fields(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.name in STAFF_GROUPS:
+            return False
+        return super().has_delete_permission(request, obj)

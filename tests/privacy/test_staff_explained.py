@@ -175,3 +175,19 @@ def test_the_migration_renames_the_english_groups_keeping_members_and_permission
     assert not Group.objects.filter(name__in=["Owner", "Staff"]).exists()
     assert is_owner(second_owner)
     assert second_owner.last_login is None or second_owner.last_login <= timezone.now()
+
+
+def test_the_staff_groups_cannot_be_renamed_or_deleted_in_the_admin(owner_client, owner):
+    """The code finds the groups by name: a renamed Omistaja would leave the owner no owner."""
+    group = Group.objects.get(name=OWNER_GROUP)
+    url = reverse("admin:auth_group_change", args=[group.pk])
+    permissions = list(group.permissions.values_list("pk", flat=True))
+    response = owner_client.post(url, {"name": "Pomot", "permissions": permissions})
+    assert response.status_code == 302
+    group.refresh_from_db()
+    assert group.name == OWNER_GROUP
+    assert (
+        owner_client.post(reverse("admin:auth_group_delete", args=[group.pk]), {"post": "yes"}).status_code
+        == 403
+    )
+    assert Group.objects.filter(name=OWNER_GROUP).exists()
