@@ -9,6 +9,9 @@ import re
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
+from django.contrib.auth import logout
+from django.contrib.auth.forms import AuthenticationForm
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.shortcuts import redirect
@@ -138,6 +141,9 @@ class RegisterAdminSite(AdminSiteOTPRequired):
             )
         return rest
 
+    def autocomplete_view(self, request):
+        return RegisterAutocompleteView.as_view(admin_site=self)(request)
+
     def password_change(self, request, extra_context=None):
         """A staff member's own new password is in the audit log (never the password)."""
         from .audit import record
@@ -154,12 +160,46 @@ class RegisterAdminSite(AdminSiteOTPRequired):
         return context
 
 
+class RegisterAutocompleteView(AutocompleteJsonView):
+    """Django's autocomplete, each result labelled by its model admin where it says how
+    (a customer's city and e-mail tell two people of one name apart)."""
+
+    def serialize_result(self, obj, to_field_name):
+        result = super().serialize_result(obj, to_field_name)  # type: ignore[misc]  # not in django-stubs
+        label = getattr(self.model_admin, "autocomplete_label", None)
+        if label is not None:
+            result["text"] = label(obj)
+        return result
+
+
+NOT_STAFF_MESSAGE = _(
+    "This account cannot use the register yet: it has no staff status. Ask the owner to put "
+    "it in the Henkilökunta group (Users, your user name, Groups), then log in again."
+)
+
+
+class StaffAuthenticationForm(AuthenticationForm):
+    """The password step admits staff only, before a second factor is enrolled or asked:
+    an account without staff status would otherwise enrol, type the right code and land
+    back on an empty login page (the admin lets staff only in)."""
+
+    def confirm_login_allowed(self, user) -> None:
+        super().confirm_login_allowed(user)
+        if not user.is_staff:
+            raise forms.ValidationError(NOT_STAFF_MESSAGE, code="not_staff")
+
+
 class StaffLoginView(LoginView):
     """two_factor's login wizard, which saves no session for a visitor who only opens the
     page: its GET always starts the wizard afresh (formtools resets the state it keeps in
     the session), so there is nothing to keep until a password is accepted. Otherwise
     every anonymous visit, a crawler's included, would write a session row. The CSRF
     token is a cookie (CSRF_USE_SESSIONS is off), so the form still posts."""
+
+    form_list = (
+        (LoginView.AUTH_STEP, StaffAuthenticationForm),
+        *((step, form) for step, form in LoginView.form_list if step != LoginView.AUTH_STEP),
+    )
 
     def get_prefix(self, request, *args, **kwargs):
         return "login_view"  # two_factor's own: the form's field names stay "login_view-..."
@@ -194,6 +234,11 @@ def staff_login(request: HttpRequest):
             return HttpResponseRedirect(target)
         if not user_has_device(user):
             return HttpResponseRedirect(reverse("two_factor:setup"))
+    elif user.is_authenticated:
+        # Logged in before losing staff status (or before it was required here): say why
+        # the admin does not open, and start again from the password.
+        logout(request)
+        messages.error(request, NOT_STAFF_MESSAGE)
     return StaffLoginView.as_view()(request)
 
 

@@ -29,6 +29,7 @@ LEAKS = [
     r"Käyttäjän turvallisuus|Käyttäjätilin turvallisuus|Julkaise raportti",
     r"\bAXES\b|\bAxes\b|OTP_|Otp_|Static devices?\b|Access attempts|Attempt Time",
     r"Model name|Add link|Select this object|If you don't have",
+    r"\bOwner\b|\bStaff\b",  # the groups' names (now Omistaja, Henkilökunta)
 ]
 
 

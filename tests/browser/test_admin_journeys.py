@@ -161,3 +161,50 @@ def test_owner_goes_from_the_front_page_by_clicks_to_the_labels_and_to_a_late_re
     page.locator("#due-requests").get_by_role("link", name="Vahvista pyytäjän henkilöllisyys").click()
     expect(page).to_have_url(re.compile(rf"/admin/privacy/datarequest/{late.pk}/change/$"))
     expect(page.locator("#content")).to_contain_text(late.reference)
+
+
+def test_owner_adds_an_order_for_a_customer_found_by_part_of_the_surname(
+    page, live_server, admin_login, owner_account, shots
+):
+    """Issue 12, item 3: in Finnish, the owner types part of a surname in the order's
+    customer search, chooses the customer, types the sum the Finnish way (65,50), keeps
+    the order number offered, and the order list shows 65,50 €."""
+    from customers.models import Order
+    from tests.factories import OrderFactory
+
+    aino = CustomerFactory(first_name="Aino", last_name="Mäkelä-Virtanen", city="Tampere")
+    CustomerFactory(first_name="Eino", last_name="Laine", city="Oulu")
+    OrderFactory(customer=aino, order_number="2026-0041", total="12.00")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.set_extra_http_headers({"Accept-Language": "fi"})
+    admin_login(page, owner_account, PASSWORD)
+    page.goto(f"{live_server.url}/admin/customers/order/add/")
+    expect(page.locator("h1")).to_contain_text("Lisää tilaus")
+    expect(page.locator("#id_order_number")).to_have_value("2026-0042")
+    expect(page.locator("#id_total")).to_have_attribute("type", "text")
+    shots(page, "order-add-empty")
+    page.locator(".field-customer .select2-selection").click()
+    page.locator(".select2-search__field").fill("kelä-vir")
+    option = page.locator(".select2-results__option", has_text="Aino Mäkelä-Virtanen")
+    expect(option).to_contain_text("Tampere")
+    expect(page.locator(".select2-results__option", has_text="Laine")).to_have_count(0)
+    shots(page, "order-customer-search")
+    option.click()
+    page.select_option("#id_channel", "shop")
+    page.fill("#id_description", "Hieronta 60 min")
+    page.fill("#id_total", "kuusikymmentäviisi")
+    page.get_by_role("button", name="Tallenna ja poistu").click()
+    expect(page.locator(".field-total .errorlist")).to_contain_text("esimerkiksi 65,50 tai 1 234,50")
+    expect(page.locator(".field-customer")).to_contain_text("Aino Mäkelä-Virtanen")  # still chosen
+    shots(page, "order-sum-refused")
+    assert not Order.objects.filter(order_number="2026-0042").exists()
+    page.fill("#id_total", "65,50")
+    shots(page, "order-add-filled")
+    page.get_by_role("button", name="Tallenna ja poistu").click()
+    expect(page.locator(".messagelist")).to_contain_text("on lisätty")
+    shots(page, "order-list")
+    row = page.locator("#result_list tbody tr", has_text="2026-0042")
+    expect(row).to_contain_text("65,50 €")
+    expect(row).to_contain_text("Aino Mäkelä-Virtanen")
+    order = Order.objects.get(order_number="2026-0042")
+    assert order.customer == aino and str(order.total) == "65.50"
