@@ -28,6 +28,10 @@ run: install .env
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo --customers $(DEMO_CUSTOMERS) --if-empty
 	$(BIN)/python manage.py create_owner
+	@# The worker sends the e-mail outbox (the console in development) next to the server;
+	@# Ctrl-C stops both.
+	@trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/python manage.py run_worker & worker=$$!; \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 # The browser journeys drive Debian's Chromium (Playwright's download does not work here).
