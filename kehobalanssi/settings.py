@@ -263,7 +263,7 @@ POST_OFFICE = {
     "BATCH_DELIVERY_TIMEOUT": int(6 * EMAIL_TIMEOUT) + 5,
     # Failures only, in the outbox's own table (the worker deletes a mail once it is done).
     "LOG_LEVEL": 1,
-    "SENDING_ORDER": ["created"],
+    "SENDING_ORDER": ["created", "id"],
 }
 # The functions run_worker calls in turn, each doing one bounded batch and returning how
 # many items it handled (privacy/management/commands/run_worker.py).

@@ -19,11 +19,13 @@ Logs carry counts and ids only: never an address, a subject or a link.
 
 from __future__ import annotations
 
+import datetime
 import logging
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from post_office import mail as post_office_mail
 from post_office.models import STATUS, Email, Log
@@ -78,37 +80,47 @@ def queue(
 def deliver_mail() -> int:
     """One batch of due mails (POST_OFFICE["BATCH_SIZE"]): sent, retried later or failed
     for good. Returns how many were tried (0 when none was due)."""
-    due = list(post_office_mail.get_queued().values_list("id", flat=True))
-    if not due:
+    if not post_office_mail.get_queued().exists():
         return 0
+    started = timezone.now()
     sent, failed, requeued = post_office_mail.send_queued(processes=1)
-    _back_off(due)
-    _record_outcomes(due)
+    _back_off(started)
+    _record_outcomes(started)
     logger.info("Mail: %d sent, %d to retry, %d failed", sent, requeued, failed)
-    return len(due)
+    return sent + failed + requeued
 
 
-def _back_off(ids: list[int]) -> None:
+def _back_off(started: datetime.datetime) -> None:
     """post_office waits RETRY_INTERVAL before every retry: the n-th retry waits 2**(n-1)
     times that, so a mail server down for an hour is not tried every minute."""
     interval = get_retry_timedelta()
     now = timezone.now()
-    for email in Email.objects.filter(id__in=ids, status=STATUS.requeued, number_of_retries__gt=1):
+    retried = Email.objects.filter(status=STATUS.requeued, last_updated__gte=started, number_of_retries__gt=1)
+    for email in retried:
         Email.objects.filter(pk=email.pk).update(
             scheduled_time=now + interval * 2 ** ((email.number_of_retries or 1) - 1)
         )
 
 
-def _record_outcomes(ids: list[int]) -> None:
-    emails = {e.pk: e for e in Email.objects.filter(id__in=ids)}
+def _record_outcomes(started: datetime.datetime) -> None:
+    """Every mail whose outbox row post_office has finished with (whichever batch did it),
+    and the tries of those it has just requeued, onto their OutgoingMail."""
+    finished = Q(email__status__in=[STATUS.sent, STATUS.failed])
+    retried = Q(email__status=STATUS.requeued, email__last_updated__gte=started)
+    outgoing_mails = list(
+        OutgoingMail.objects.filter(finished | retried, state=MailState.QUEUED).select_related(
+            "email", "request"
+        )
+    )
+    ids = [o.email_id for o in outgoing_mails]
     errors = dict(
         Log.objects.filter(email_id__in=ids, status=STATUS.failed)
-        .order_by("email_id", "date")
+        .order_by("email_id", "date", "id")
         .values_list("email_id", "exception_type")
     )
     now = timezone.now()
-    for outgoing in OutgoingMail.objects.filter(email_id__in=ids, state=MailState.QUEUED):
-        email = emails.get(outgoing.email_id or 0)
+    for outgoing in outgoing_mails:
+        email = outgoing.email
         if email is None:
             continue
         retries = email.number_of_retries or 0
@@ -121,10 +133,11 @@ def _record_outcomes(ids: list[int]) -> None:
                 _mail_failed(outgoing)
             else:
                 outgoing.tries = retries
-            outgoing.email = None if email.status in (STATUS.sent, STATUS.failed) else email
+            if outgoing.state != MailState.QUEUED:
+                outgoing.email = None
             outgoing.save(update_fields=["state", "tries", "finished_at", "error", "email"])
     # Done with for good: the address, the text and the links' tokens go.
-    Email.objects.filter(id__in=ids, status__in=[STATUS.sent, STATUS.failed]).delete()
+    Email.objects.filter(status__in=[STATUS.sent, STATUS.failed]).delete()
 
 
 def _mail_failed(outgoing: OutgoingMail) -> None:

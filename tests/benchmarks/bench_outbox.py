@@ -256,6 +256,7 @@ def run_outbox(figure, database_url: str) -> None:
     other = sum(count for status, count in statuses.items() if status not in (302,) and status < 500)
     delivered = len(set(mail.received))
     failed = mails.filter(state=MailState.FAILED).count()
+    still_queued = mails.filter(state=MailState.QUEUED).count()
     lost = stored - delivered
     figure("outbox_submissions", posted, "requests")
     figure("outbox_stored", stored, "requests", f"={posted}", stored == posted)
@@ -266,6 +267,7 @@ def run_outbox(figure, database_url: str) -> None:
     figure("outbox_submit_seconds", submit_seconds, "s")
     figure("outbox_mails_delivered", delivered, "mails")
     figure("outbox_mails_failed", failed, "mails")
+    figure("outbox_mails_still_queued", still_queued, "mails", "0", still_queued == 0)
     figure("outbox_mails_lost", lost, "mails", "0", lost == 0 and failed == 0)
     figure("outbox_drained_after", drained_seconds, "s")
     figure("outbox_worker_exit_on_sigterm", worker_exit, "code", "0", worker_exit == 0)
