@@ -34,7 +34,11 @@ run: install .env
 	@echo "==> Demo data, when the register is empty (a few seconds)..."
 	@$(BIN)/python manage.py seed_demo --customers $(DEMO_CUSTOMERS) --if-empty
 	@$(BIN)/python manage.py create_owner --login-url http://127.0.0.1:$(PORT)/admin/
-	@echo "==> Starting the server on http://127.0.0.1:$(PORT)/ (stop it with Ctrl-C)..."
+	@echo "==> Starting the server on http://127.0.0.1:$(PORT)/ and the mail worker (stop both with Ctrl-C)..."
+	@# The worker sends the e-mail outbox (the console in development) next to the server;
+	@# Ctrl-C stops both.
+	@trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/python manage.py run_worker & worker=$$!; \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 # The browser journeys drive Debian's Chromium (Playwright's download does not work here).

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "import_export",
     "phonenumber_field",
+    "post_office",
     "customers",
     "privacy",
 ]
@@ -242,7 +243,32 @@ WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
+# django-environ puts EMAIL_URL's ?timeout=5 in OPTIONS, which Django's SMTP backend ignores:
+# it becomes EMAIL_TIMEOUT here. A mail server that accepts and never answers costs the
+# worker this many seconds per try, and the web request nothing (it never talks to SMTP).
+_email_timeout = EMAIL_CONFIG.pop("OPTIONS", {}).pop("TIMEOUT", None)
 vars().update(EMAIL_CONFIG)
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=float(_email_timeout or 10))
+# The outbox (privacy/outbox.py): a mail is a row written with what it announces; the
+# worker (manage.py run_worker) sends what is due, BATCH_SIZE at a time over THREADS
+# connections. A failed try is retried MAX_RETRIES times, RETRY_INTERVAL after the first
+# failure and twice as long after each next one (1, 2, 4, 8 min by default), then the mail
+# is "failed" on the request's timeline. A batch takes at most BATCH_SIZE / THREADS *
+# EMAIL_TIMEOUT seconds, so the worker stops within that on SIGTERM.
+POST_OFFICE = {
+    "BATCH_SIZE": env.int("EMAIL_BATCH_SIZE", default=25),
+    "THREADS_PER_PROCESS": 5,
+    "MAX_RETRIES": env.int("EMAIL_MAX_RETRIES", default=4),
+    "RETRY_INTERVAL": datetime.timedelta(seconds=env.int("EMAIL_RETRY_SECONDS", default=60)),
+    "BATCH_DELIVERY_TIMEOUT": int(6 * EMAIL_TIMEOUT) + 5,
+    # Failures only, in the outbox's own table (the worker deletes a mail once it is done).
+    "LOG_LEVEL": 1,
+    "SENDING_ORDER": ["created", "id"],
+}
+# The functions run_worker calls in turn, each doing one bounded batch and returning how
+# many items it handled (privacy/management/commands/run_worker.py).
+WORKER_TASKS = ["privacy.outbox.deliver_mail"]
+WORKER_IDLE_SECONDS = env.float("WORKER_IDLE_SECONDS", default=2.0)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="asiakaspalvelu@kehobalanssi.fi")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -395,6 +421,9 @@ LOGGING = {
         # and mail_admins handler (error reports with the request) would bypass the filter.
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
+        # django-post-office logs a failed send with its exception, which can name the
+        # recipient: the worker logs its own counts instead (privacy/outbox.py).
+        "post_office": {"handlers": ["console"], "level": "CRITICAL", "propagate": False},
         # The development server's request lines, through the same filter.
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },

@@ -2,14 +2,14 @@
 
 Each function is one step a person or a staff member takes. It records an
 event on the request's timeline and in the audit log (ids and field names
-only), and it saves before any e-mail is sent: e-mails go out only after the
-transaction commits, so nothing is lost when mail fails.
+only), and its e-mails are written to the outbox in the same transaction
+(privacy/outbox.py): a worker sends them, so a slow or broken mail server
+loses nothing and never holds up a request.
 """
 
 from __future__ import annotations
 
 import base64
-import copy
 import datetime
 import hashlib
 import secrets
@@ -155,41 +155,28 @@ def answer_erasure_waiting(
 
 
 def _mail_after_commit(data_request: DataRequest, template: str, **context) -> None:
-    """Send once the request is safely saved; a failed send is put on the request's
-    timeline (staff see it, the requester can ask for the link again), never a 500."""
-
-    # The mail goes to whoever asked as they were when it was scheduled: fulfilling an
-    # erasure clears the request's identity in the same transaction, before the send.
-    snapshot = copy.copy(data_request)
-    if not snapshot.email:
+    """Queue the mail in the outbox, in this transaction: it exists once the request is
+    saved, and the worker sends it (privacy/outbox.py); one that fails for good is put
+    on the request's timeline (staff see it, the requester can ask for the link again)."""
+    if not data_request.email:
         return  # registered by staff without an e-mail address: they answer by post
-
-    def send() -> None:
-        if not send_to_requester(snapshot, template, **context):
-            _event(data_request, AuditAction.EMAIL_FAILED, actor=None, fields=[template])
-
-    transaction.on_commit(send)
+    send_to_requester(data_request, template, **context)
 
 
 def tell_addresses_on_record(data_request: DataRequest, *, actor) -> int:
-    """A report released to an address that is not a linked customer's own: after commit,
-    that customer's address on record is told, in their language, with no content and no
-    link, so a person someone impersonated learns of it. Returns how many are told."""
+    """A report released to an address that is not a linked customer's own: the customer's
+    address on record is told (queued in this transaction), in their language, with no
+    content and no link, so a person someone impersonated learns of it. Returns how many
+    are told."""
     addresses = {c.email.strip().lower(): c for c in data_request.customers_with_other_email() if c.email}
     if not addresses:
         return 0
     _event(data_request, AuditAction.RELEASE_NOTICE, actor=actor, counts={"addresses": len(addresses)})
-    snapshot, template = copy.copy(data_request), "report_released_notice"
     for customer in addresses.values():
         language = customer.preferred_language
         if language not in dict(settings.LANGUAGES):
             language = settings.LANGUAGE_CODE
-
-        def send(address: str = customer.email, language: str = language) -> None:
-            if not send_to_address_on_record(snapshot, address, language, template):
-                _event(data_request, AuditAction.EMAIL_FAILED, actor=None, fields=[template])
-
-        transaction.on_commit(send)
+        send_to_address_on_record(data_request, customer.email, language, "report_released_notice")
     return len(addresses)
 
 
@@ -400,8 +387,8 @@ def resend_confirmation(*, data_request: DataRequest, site_url: str) -> DataRequ
 
 def last_confirmation_mail(data_request: DataRequest) -> str | None:
     """What became of the newest confirmation e-mail: REQUEST_SUBMITTED (the first one
-    went), CONFIRMATION_RESENT (a new link went) or EMAIL_FAILED (it could not be sent).
-    Read after the sending, which happens once the request's transaction commits."""
+    went, or is on its way), CONFIRMATION_RESENT (a new link is) or EMAIL_FAILED (the
+    worker could not send it, after its retries)."""
     return (
         data_request.events.filter(
             action__in=[

@@ -1,57 +1,51 @@
-"""E-mails to requesters, in their language, as subject / text / HTML triples."""
+"""E-mails to requesters, in their language, as subject / text / HTML triples.
+
+The one way the app sends mail. Nothing here talks to a mail server: each mail is
+rendered now and written to the outbox (privacy/outbox.py) in the caller's transaction,
+so it exists exactly when what it announces was saved, and the worker
+(`manage.py run_worker`) sends it."""
 
 from __future__ import annotations
 
-import logging
-import smtplib
-
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from .models import ControllerDetails, DataRequest
-
-logger = logging.getLogger(__name__)
-
-
-def send_to_requester(data_request: DataRequest, template: str, **context) -> bool:
-    """templates/emails/<template>_subject.txt, _body.txt and _body.html.
-
-    Returns False when the mail server could not be reached or refused the message;
-    the caller records that on the request (the request itself is already saved)."""
-    return _send(data_request, data_request.email, data_request.reply_language, template, context)
+from .models import ControllerDetails, DataRequest, OutgoingMail
+from .outbox import queue
 
 
-def send_to_address_on_record(data_request: DataRequest, address: str, language: str, template: str) -> bool:
+def send_to_requester(data_request: DataRequest, template: str, **context) -> OutgoingMail:
+    """templates/emails/<template>_subject.txt, _body.txt and _body.html, queued for the
+    requester. Whether it went is the returned record's state, set by the worker; one that
+    fails for good is put on the request's timeline (EMAIL_FAILED)."""
+    return _queue(data_request, data_request.email, data_request.reply_language, template, context, True)
+
+
+def send_to_address_on_record(
+    data_request: DataRequest, address: str, language: str, template: str
+) -> OutgoingMail:
     """A mail about the request to a customer's e-mail address on record (not the
     requester's), in the customer's language; as send_to_requester otherwise."""
-    return _send(data_request, address, language, template, {})
+    return _queue(data_request, address, language, template, {}, False)
 
 
-def _send(data_request: DataRequest, to: str, language: str, template: str, context: dict) -> bool:
+def _queue(
+    data_request: DataRequest, to: str, language: str, template: str, context: dict, to_requester: bool
+) -> OutgoingMail:
     controller = ControllerDetails.load()
     with translation.override(language):
         context = {"request": data_request, "controller": controller, **context}
         subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
         text = render_to_string(f"emails/{template}_body.txt", context)
         html = render_to_string(f"emails/{template}_body.html", context)
-    message = EmailMultiAlternatives(
+    reply_to = controller.contact_email or controller.email
+    return queue(
+        data_request,
+        template=template,
+        to=to,
         subject=" ".join(subject.split()),
-        body=text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[to],
-        reply_to=[controller.contact_email or controller.email]
-        if (controller.contact_email or controller.email)
-        else None,
+        text=text,
+        html=html,
+        reply_to=reply_to or "",
+        to_requester=to_requester,
     )
-    message.attach_alternative(html, "text/html")
-    try:
-        message.send()
-    except (smtplib.SMTPException, OSError) as error:
-        # The request's id and the error's type only: never the address or the text.
-        logger.warning(
-            "E-mail %s for data request %s failed: %s", template, data_request.pk, type(error).__name__
-        )
-        return False
-    return True

@@ -719,6 +719,59 @@ class DataRequestEvent(models.Model):
             return self.action
 
 
+class MailState(models.TextChoices):
+    QUEUED = "queued", _("queued")
+    SENT = "sent", _("sent")
+    FAILED = "failed", _("failed")
+
+
+# What each mail of templates/emails/ is, as the request's page in the admin names it.
+MAIL_LABELS = {
+    "request_confirm": _("Confirmation link"),
+    "request_registered": _("Receipt of a registered request"),
+    "request_answered": _("Answer"),
+    "request_extended": _("Deadline extended"),
+    "request_waiting": _("Answer: erasure waits for a legal hold"),
+    "report_released_notice": _("Notice to the address on record"),
+}
+
+
+class OutgoingMail(models.Model):
+    """One e-mail about a request, written in the outbox in the transaction of what it
+    announces (privacy/outbox.py) and shown with its state on the request's timeline.
+
+    The message itself (address, text, links) is django-post-office's row, which the
+    worker deletes once it is sent or has failed for good: this record keeps only what the
+    timeline shows (which mail, when, its state and how many tries)."""
+
+    request = models.ForeignKey(DataRequest, related_name="mails", on_delete=models.CASCADE)
+    email = models.OneToOneField(
+        "post_office.Email", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    template = models.CharField(_("e-mail"), max_length=40)
+    to_requester = models.BooleanField(default=True)
+    queued_at = models.DateTimeField(_("queued"), default=timezone.now)
+    state = models.CharField(_("state"), max_length=8, choices=MailState.choices, default=MailState.QUEUED)
+    tries = models.PositiveSmallIntegerField(_("tries"), default=0)
+    finished_at = models.DateTimeField(_("sent or failed"), null=True, blank=True)
+    # The last failure's kind (an exception's name, say "TimeoutError"): never its text,
+    # which can name the recipient.
+    error = models.CharField(_("last error"), max_length=60, blank=True)
+
+    class Meta:
+        verbose_name = _("outgoing e-mail")
+        verbose_name_plural = _("outgoing e-mails")
+        ordering = ["queued_at", "pk"]
+        indexes = [models.Index(fields=["state"], name="outgoingmail_state")]
+
+    def __str__(self) -> str:
+        return f"{self.template} {self.state}"
+
+    @property
+    def label(self) -> str:
+        return str(MAIL_LABELS.get(self.template, self.template))
+
+
 class RequestSequence(models.Model):
     """Last reference number given each year, so a deleted request's number is never reused."""
 

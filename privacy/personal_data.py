@@ -337,6 +337,21 @@ DECLARATION: dict[str, dict[str, Declared]] = {
         "notification": other(),
         "disclosure": other(),
     },
+    # The outbox's record of a mail about a request (privacy/outbox.py): which template,
+    # its state and tries. The address and the text are in django-post-office's row,
+    # deleted by the worker once the mail is sent or has failed.
+    "privacy.OutgoingMail": {
+        "id": other(),
+        "request": other(),
+        "email": other(),
+        "template": other(),
+        "to_requester": other(),
+        "queued_at": other(),
+        "state": other(),
+        "tries": other(),
+        "finished_at": other(),
+        "error": other(),
+    },
     "privacy.DataRequestEvent": {
         "id": other(),
         "request": other(),

@@ -216,8 +216,8 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
                     "If it has expired, please send a new request."
                 ),
             )
-        # Whether the mail went is shown by the page itself: it goes once the resend's
-        # transaction commits, before the redirect below.
+        # The new link is in the outbox; the worker sends it. Should it fail for good,
+        # the page says so (EMAIL_FAILED on the timeline).
         return redirect("privacy:status", token)
     return render(
         request,

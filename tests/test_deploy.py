@@ -8,6 +8,7 @@ import os
 import re
 import runpy
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -273,3 +274,68 @@ def test_twenty_slow_clients_stop_bare_gunicorn_but_not_the_reference_proxy(tmp_
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def test_systemd_runs_the_mail_worker_and_stops_it_gently():
+    """Issue 13, item 1: without the worker no mail leaves; SIGTERM lets it finish its batch."""
+    worker = _unit("kehobalanssi-worker.service")["Service"]
+    assert worker["ExecStart"][0].endswith("manage.py run_worker")
+    assert worker["Restart"] == ["always"] and worker["KillSignal"] == ["SIGTERM"]
+    assert worker["EnvironmentFile"] == _unit("kehobalanssi.service")["Service"]["EnvironmentFile"]
+    assert "run_worker" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+WORKER_WITH_A_PROBE = """
+import django, sys
+django.setup()
+from django.conf import settings
+from django.core.management import call_command
+settings.WORKER_TASKS = ["tests.worker_probe.tick"]
+settings.WORKER_IDLE_SECONDS = 0.1
+call_command("run_worker")
+print("exited")
+"""
+
+
+def test_the_worker_runs_its_tasks_until_sigterm_and_then_exits_cleanly(tmp_path):
+    """run_worker calls each task of WORKER_TASKS in a loop; SIGTERM ends it with 0."""
+    ticks = tmp_path / "ticks"
+    env = {**os.environ, "WORKER_PROBE_FILE": str(ticks), "DJANGO_SETTINGS_MODULE": "kehobalanssi.settings"}
+    worker = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-c", WORKER_WITH_A_PROBE],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and (not ticks.exists() or len(ticks.read_text().split()) < 3):
+            time.sleep(0.05)
+        assert len(ticks.read_text().split()) >= 3  # idle rounds, WORKER_IDLE_SECONDS apart
+        worker.send_signal(signal.SIGTERM)
+        out, err = worker.communicate(timeout=10)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert worker.returncode == 0, err
+    assert "exited" in out and "Worker stopped" in err
+
+
+def test_email_url_timeout_sets_the_smtp_timeout():
+    """EMAIL_URL=...?timeout=5 is the SMTP backend's timeout (it used to be ignored);
+    EMAIL_TIMEOUT overrides it, and without either a mail server gets 10 s."""
+    probe = "import django; django.setup(); from django.conf import settings; print(settings.EMAIL_TIMEOUT)"
+
+    def timeout(**extra: str) -> str:
+        env = {k: v for k, v in os.environ.items() if k not in ("EMAIL_URL", "EMAIL_TIMEOUT")}
+        env.update(DJANGO_SETTINGS_MODULE="kehobalanssi.settings", **extra)
+        done = subprocess.run(  # noqa: S603
+            [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+        )
+        return done.stdout.strip()
+
+    assert timeout(EMAIL_URL="smtp+tls://user:pw@smtp.example.fi:587?timeout=5") == "5.0"
+    assert timeout(EMAIL_URL="smtp://localhost:25") == "10.0"
+    assert timeout(EMAIL_URL="smtp://localhost:25?timeout=5", EMAIL_TIMEOUT="3") == "3.0"

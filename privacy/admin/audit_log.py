@@ -217,7 +217,9 @@ class AuditEventAdmin(admin.ModelAdmin):
         if not request.user.has_perm("privacy.export_auditevent"):
             raise PermissionDenied
         try:
-            queryset = self.get_changelist_instance(request).get_queryset(request).order_by("id")
+            # The filters' rows only: not the page's rows, nor their names (ids are exported).
+            changelist = super().get_changelist_instance(request)
+            queryset = changelist.get_queryset(request).order_by("id")
         except IncorrectLookupParameters:
             # A filter the log cannot apply (a hand-edited address): no export, a clear 400.
             return HttpResponseBadRequest(gettext("The filters of this export are not valid."))

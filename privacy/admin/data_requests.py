@@ -161,6 +161,7 @@ class DataRequestAdmin(RegisterModelAdmin):
             context = {
                 "data_request": obj,
                 "timeline": obj.events.select_related("actor"),
+                "mails": obj.mails.all(),
                 "linked": obj.customers.all(),
                 "other_email_ids": {c.pk for c in obj.customers_with_other_email()},
                 "verification_problem": obj.verification_problem() if obj.is_open else None,

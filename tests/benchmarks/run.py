@@ -46,7 +46,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from tests.benchmarks import bench_audit_lock, bench_http, bench_import  # noqa: E402
+from tests.benchmarks import bench_audit_lock, bench_http, bench_import, bench_outbox  # noqa: E402
 
 N = int(os.environ.get("BENCH_CUSTOMERS", "100000"))
 ROUNDS = 5  # turns of peer and ours; each figure is the median of its turns
@@ -386,6 +386,10 @@ BENCHES = {
     "import": lambda: bench_import.run(figure, N),
     "http": bench_http_load,
     "audit_lock": bench_audit_lock_load,
+    # Issue 13: no mail lost and no 5xx while the mail server hangs; slow clients behind
+    # the reference nginx (tests/benchmarks/bench_outbox.py).
+    "outbox": lambda: bench_outbox.run_outbox(figure, os.environ["DATABASE_URL"]),
+    "slow_clients": lambda: bench_outbox.run_slow_clients(figure, os.environ["DATABASE_URL"]),
 }
 
 

@@ -11,6 +11,7 @@ from pypdf import PdfReader
 
 from privacy.groups import OWNER_GROUP
 from privacy.models import DataRequest
+from tests.mailbox import deliver_mail
 from tests.personas import PASSWORD, make_staff
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -64,6 +65,7 @@ def test_a_registered_letter_is_refused_and_the_requester_downloads_the_certific
     page.get_by_role("button", name="Epää pyyntö").click()
     expect(page.locator(".messagelist")).to_contain_text("Pyyntö on hylätty")
 
+    deliver_mail()
     link = re.search(r"http://[^/\s]+(/fi/privacy/status/[\w-]+/)", mail.outbox[-1].body).group(1)
     page.goto(f"{live_server.url}{link}")
     shots(page, "status-with-certificate")

@@ -7,6 +7,7 @@ from django.core import mail
 from playwright.sync_api import expect
 
 from privacy.models import DataRequest
+from tests.mailbox import deliver_mail
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -73,6 +74,7 @@ def fill_access_request(page, language: str) -> None:
 
 
 def confirmation_link(live_server) -> str:
+    deliver_mail()
     body = mail.outbox[-1].body
     path = re.search(r"https?://[^/\s]+(/\w\w/privacy/request/confirm/[\w-]+/)", body).group(1)
     return live_server.url + path
@@ -102,6 +104,7 @@ def customer_journey(page, live_server, shots, language: str, draw) -> None:
     page.get_by_role("button", name=t["confirm"]).click()
     expect(page.locator("main")).to_contain_text(t["received"])
     shots(page, "confirmed")
+    deliver_mail()
     status_path = re.search(r"(/\w\w/privacy/status/[\w-]+/)", mail.outbox[-1].body).group(1)
     page.goto(live_server.url + status_path)
     due = request.due_date.strftime("%-d.%-m.%Y")

@@ -20,6 +20,7 @@ from privacy.enrolment import issue_enrolment_code
 from privacy.groups import OWNER_GROUP, STAFF_GROUP
 from privacy.models import ConfidentialityCommitment, DataRequest
 from tests.factories import CustomerFactory, OrderFactory
+from tests.mailbox import deliver_mail
 from tests.personas import PASSWORD, make_staff, totp_code
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -196,4 +197,5 @@ def test_staff_without_a_commitment_sees_no_customer_data(page, live_server, sho
     expect(page.locator("#refusal")).to_contain_text("omistaja kirjaa sen päivämäärän")
     expect(page.locator("body")).not_to_contain_text("Forbidden")
     shots(page, "customer-list-refused")
+    deliver_mail()
     assert mail.outbox == []

@@ -8,6 +8,7 @@ from django.urls import reverse
 from customers.models import Customer
 from privacy.models import DataRequest
 from tests.factories import CustomerFactory, customer_admin_form, request_form_data
+from tests.mailbox import deliver_mail
 
 pytestmark = pytest.mark.django_db
 
@@ -65,6 +66,7 @@ def test_public_form_refuses_a_bidi_override_in_a_name(client, field):
     assert response.status_code == 200
     assert "cannot contain control characters" in response.text and "U+202E" in response.text
     assert not DataRequest.objects.exists()
+    deliver_mail()
     assert mail.outbox == []
 
 

@@ -25,7 +25,7 @@ from tests.factories import (
 from tests.factories import (
     request_url as url,
 )
-from tests.mailbox import links
+from tests.mailbox import deliver_mail, links
 
 pytestmark = pytest.mark.django_db
 
@@ -74,8 +74,10 @@ def impostor_submits(client, kind: str, capture) -> tuple[DataRequest, str]:
     )
     with capture(execute=True):
         client.post("/fi/privacy/request/", form)
+    deliver_mail()
     confirm, status = links(mail.outbox[-1])
     client.post(confirm)
+    deliver_mail()
     mail.outbox.clear()
     return DataRequest.objects.get(), status
 
@@ -107,6 +109,7 @@ def test_every_fulfilment_step_is_refused_until_the_identity_is_verified(
     recorded; then the same click does the work."""
     request = DataRequestFactory(kind=KIND_OF_STEP[step], objection_purposes=["listing"])
     link(owner_client, request, aino)
+    deliver_mail()
     mail.outbox.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -117,6 +120,7 @@ def test_every_fulfilment_step_is_refused_until_the_identity_is_verified(
     aino.refresh_from_db()  # still there, unchanged
     assert aino.last_name == "Mäkinen" and aino.anonymised_at is None
     assert not MarketingObjection.objects.exists()
+    deliver_mail()
     assert mail.outbox == []
 
     verify_identity_on_page(owner_client, request)
@@ -127,6 +131,7 @@ def test_every_fulfilment_step_is_refused_until_the_identity_is_verified(
         assert Customer.objects.get(pk=aino.pk).last_name == "Mäkelä"
     else:
         assert DataRequest.objects.get().status == RequestStatus.COMPLETED
+        deliver_mail()
         assert [m.to for m in mail.outbox] == [["aino@example.fi"]]  # the same address: no notice
 
 
@@ -172,6 +177,7 @@ def test_the_impostor_of_the_finding_gets_no_report(
     with django_capture_on_commit_callbacks(execute=True):
         released = owner_client.post(url("release", request))
     assert released.status_code == 400
+    deliver_mail()
     assert mail.outbox == []
 
     request.refresh_from_db()
@@ -210,6 +216,7 @@ def test_another_address_needs_another_method_with_the_reason_and_the_address_on
     with django_capture_on_commit_callbacks(execute=True):
         released = owner_client.post(url("release", request), follow=True)
     assert "Tarkastusraportti on julkaistu" in released.text
+    deliver_mail()
     assert sorted(m.to[0] for m in mail.outbox) == ["matti@example.fi", "ville@example.fi"]
     notice = next(m for m in mail.outbox if m.to == ["ville@example.fi"])
     assert notice.subject == (
@@ -301,8 +308,10 @@ def test_a_notice_the_mail_server_refuses_is_on_the_timeline(
         closed_port = sock.getsockname()[1]
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", closed_port, 2
+    settings.POST_OFFICE = {**settings.POST_OFFICE, "MAX_RETRIES": 0}  # one try, then failed
     with django_capture_on_commit_callbacks(execute=True):
         assert owner_client.post(url("release", request)).status_code == 302
+    deliver_mail()
     request.refresh_from_db()
     assert request.status == RequestStatus.COMPLETED and request.report_released_at
     failed = request.events.filter(action="email_failed")

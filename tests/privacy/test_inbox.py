@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from privacy.models import DataRequest, RequestStatus
 from tests.factories import CustomerFactory, DataRequestFactory
+from tests.mailbox import deliver_mail
 
 pytestmark = pytest.mark.django_db
 
@@ -73,6 +74,7 @@ def test_staff_verify_identity_link_customers_and_refuse_with_a_timeline(
         "request_linked",
         "request_status",
     ]
+    deliver_mail()
     assert "evätty" in mail.outbox[-1].subject  # a refusal says so (issue 18, item 6)
     page = owner_client.get(change)
     assert "Aikajana" in page.text and "Henkilöllisyys ei täsmää." in page.text

@@ -15,6 +15,7 @@ from customers.models import Customer, Order
 from privacy.models import AuditEvent, DataRequest, LegalHold, RequestStatus
 from tests.factories import CustomerFactory, DataRequestFactory, OrderFactory, verify_identity_on_page
 from tests.factories import request_url as url
+from tests.mailbox import deliver_mail
 from tests.personas import verified_client
 
 pytestmark = pytest.mark.django_db
@@ -129,6 +130,7 @@ def test_an_erasure_waiting_for_an_open_invoice_completes_once_it_is_paid(
             },
         )
         assert response.status_code == 302
+        deliver_mail()
         mail.outbox.clear()
         call_command("apply_retention", "--dry-run")
         assert "waiting erasures completed: 1" in capsys.readouterr().out
@@ -141,6 +143,7 @@ def test_an_erasure_waiting_for_an_open_invoice_completes_once_it_is_paid(
     data_request.refresh_from_db()
     assert data_request.status == RequestStatus.COMPLETED and data_request.identity_erased_at
     assert "poistettu" in data_request.outcome
+    deliver_mail()
     assert [m.to for m in mail.outbox] == [["kerttu@example.fi"]]
     assert data_request.reference in mail.outbox[0].subject
     erased = AuditEvent.objects.get(action="erased")

@@ -27,7 +27,7 @@ from tests.factories import (
 from tests.factories import (
     request_url as url,
 )
-from tests.mailbox import links
+from tests.mailbox import deliver_mail, links
 from tests.personas import make_staff, verified_client
 
 pytestmark = pytest.mark.django_db
@@ -57,6 +57,7 @@ def rectification(aino, django_capture_on_commit_callbacks):
             rectification_correct="Mäkelä",
             rectification_grounds="Avioliitto",
         )
+    deliver_mail()
     request.status_path = links(mail.outbox[-1])[1]
     return request
 

@@ -22,6 +22,7 @@ from django.urls import reverse
 from customers.models import Customer, MarketingObjection
 from privacy.models import AuditEvent, DataRequest, RequestStatus
 from tests.factories import CustomerFactory, verify_identity_on_page
+from tests.mailbox import deliver_mail
 
 pytestmark = pytest.mark.django_db
 
@@ -96,6 +97,7 @@ def test_the_owner_registers_a_letter_received_20_days_ago_and_it_is_due_in_10_d
 
         assert request.status == RequestStatus.RECEIVED and request.channel == "post"
         assert request.due_date == datetime.date(2026, 5, 1) and request.confirmed_at
+        deliver_mail()
         assert mail.outbox == []  # no e-mail address: the answer goes by post
         registered = AuditEvent.objects.get(action="request_registered")
         assert registered.actor_id == owner.pk and registered.object_id == str(request.pk)
@@ -186,6 +188,7 @@ def test_release_and_erasure_are_refused_until_the_identity_is_verified(
         )
     access, erasure = DataRequest.objects.order_by("pk")
     # The e-mailed request gets a receipt with its status link; the counter's has no address.
+    deliver_mail()
     assert [m.to for m in mail.outbox] == [["aino@example.fi"]]
     status = re.search(r"http://testserver(/fi/privacy/status/[\w-]+/)", mail.outbox[0].body).group(1)
     assert erasure.reference in Client().get(status).text

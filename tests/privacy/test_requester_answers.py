@@ -14,7 +14,7 @@ from django.test import Client
 from privacy.models import AuditEvent, DataRequest, RequestStatus
 from tests.factories import CustomerFactory, pdf_text, request_form_data, verify_identity_on_page
 from tests.factories import request_url as url
-from tests.mailbox import links
+from tests.mailbox import deliver_mail, links
 
 pytestmark = pytest.mark.django_db
 
@@ -30,6 +30,7 @@ def requester_sends(capture, kind: str, language: str, **overrides) -> tuple[Cli
         requester.post(
             f"/{language}/privacy/request/", request_form_data(kind, reply_language=language, **overrides)
         )
+    deliver_mail()
     confirm, status = links(mail.outbox[-1])
     requester.post(confirm)
     return requester, DataRequest.objects.get(), status
@@ -56,6 +57,7 @@ def test_the_refusal_mail_gives_the_reasons_and_a_link_to_the_certificate(
         refused = owner_client.post(url("refuse", request), {"reason": REASON})
     assert refused.status_code == 302
 
+    deliver_mail()
     message = mail.outbox[-1]
     assert message.to == ["aino@example.fi"] and "evätty" in message.subject
     assert REASON in message.body and REASON in message.alternatives[0][0]
@@ -95,6 +97,7 @@ def test_an_english_refusal_of_another_kind_gets_an_english_mail_and_certificate
     requester, request, _ = requester_sends(django_capture_on_commit_callbacks, "erasure", "en")
     with django_capture_on_commit_callbacks(execute=True):
         owner_client.post(url("refuse", request), {"reason": "An open invoice is in debt collection."})
+    deliver_mail()
     message = mail.outbox[-1]
     assert message.subject == f"Your request {request.reference} was refused"
     assert message.body.startswith("Hello,\n") and "We have refused your request" in message.body
@@ -117,6 +120,7 @@ def test_the_answer_mail_carries_the_outcome_and_the_status_link(
     outcome = "Your surname is now Mäkelä in the register."
     with django_capture_on_commit_callbacks(execute=True):
         owner_client.post(url("complete", request), {"reason": outcome})
+    deliver_mail()
     message = mail.outbox[-1]
     assert message.subject == f"Your request {request.reference} has been answered"
     assert f"We have answered your request {request.reference}" in message.body
@@ -141,6 +145,7 @@ def test_a_released_access_report_is_announced_in_the_reply_language(
     verify_identity_on_page(owner_client, request)
     with django_capture_on_commit_callbacks(execute=True):
         owner_client.post(url("release", request))
+    deliver_mail()
     message = mail.outbox[-1]
     assert "Your access report is ready" in message.body and "Hello," in message.body
     page = requester.get(status_link(message))

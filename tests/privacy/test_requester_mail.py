@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from privacy.models import DataRequest
 from tests.factories import request_form_data
-from tests.mailbox import links
+from tests.mailbox import deliver_mail, links
 
 pytestmark = pytest.mark.django_db
 
@@ -38,6 +38,7 @@ def test_confirmation_mail_greets_by_a_fixed_phrase_and_quotes_the_typed_name_la
 ):
     """S16: the first words of the mail are the business's, whatever the sender typed."""
     assert submit(client, language, django_capture_on_commit_callbacks).status_code == 302
+    deliver_mail()
     message = mail.outbox[0]
     html = message.alternatives[0][0]
     for body in [message.body, html]:
@@ -55,6 +56,7 @@ def test_later_mails_do_not_carry_the_typed_name(client, owner_client, django_ca
     phrase; the typed name is not repeated."""
     with time_machine.travel(datetime.datetime(2026, 1, 31, 10, tzinfo=datetime.UTC)):
         submit(client, "en", django_capture_on_commit_callbacks)
+        deliver_mail()
         client.post(links(mail.outbox[0])[0])
         request = DataRequest.objects.get()
         with django_capture_on_commit_callbacks(execute=True):
@@ -62,6 +64,7 @@ def test_later_mails_do_not_carry_the_typed_name(client, owner_client, django_ca
                 reverse("admin:privacy_datarequest_extend", args=[request.pk]),
                 {"months": "2", "reason": "Numerous requests"},
             )
+    deliver_mail()
     extension = mail.outbox[1]
     assert extension.body.startswith("Hello,\n") and "Numerous requests" in extension.body
     assert PHISHING not in extension.body and PHISHING not in extension.alternatives[0][0]

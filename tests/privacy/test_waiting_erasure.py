@@ -25,7 +25,7 @@ from tests.factories import (
 from tests.factories import (
     request_url as url,
 )
-from tests.mailbox import links
+from tests.mailbox import deliver_mail, links
 from tests.personas import verified_client
 
 pytestmark = pytest.mark.django_db
@@ -52,6 +52,7 @@ def requested_erasure(requester: Client, customer, capture, language: str = "fi"
     )
     with capture(execute=True):
         assert requester.post(f"/{language}/privacy/request/", form).status_code == 302
+    deliver_mail()
     confirm_url, status_url = links(mail.outbox[-1])
     requester.post(confirm_url)
     return DataRequest.objects.get(kind="erasure"), status_url
@@ -61,6 +62,7 @@ def erase_on_page(staff: Client, data_request: DataRequest, customer, capture):
     """Staff link the customer, verify the requester and press 'Erase and complete'."""
     staff.post(url("link", data_request), {"customers": [str(customer.pk)]})
     verify_identity_on_page(staff, data_request)
+    deliver_mail()
     mail.outbox.clear()
     with capture(execute=True):
         return staff.post(url("erase", data_request), {"confirm_reference": data_request.reference})
@@ -93,6 +95,7 @@ def test_a_waiting_erasure_is_answered_not_overdue_and_completed_when_the_invoic
         blocked = erase_on_page(staff, data_request, customer, capture)
         assert "Pyytäjälle on kerrottu syy" in blocked.text
 
+        deliver_mail()
         assert [m.to for m in mail.outbox] == [["kerttu@example.fi"]]
         answer = mail.outbox[0]
         assert data_request.reference in answer.subject and "odottaa" in answer.subject
@@ -140,6 +143,7 @@ def test_a_waiting_erasure_is_answered_not_overdue_and_completed_when_the_invoic
             },
         )
         assert response.status_code == 302
+        deliver_mail()
         mail.outbox.clear()
         with capture(execute=True):
             call_command("apply_retention")
@@ -147,6 +151,7 @@ def test_a_waiting_erasure_is_answered_not_overdue_and_completed_when_the_invoic
 
     assert not Customer.objects.filter(pk=customer.pk).exists()
     assert DataRequest.objects.get(pk=data_request.pk).status == RequestStatus.COMPLETED
+    deliver_mail()
     assert [m.to for m in mail.outbox] == [["kerttu@example.fi"]]
     assert "on vastattu" in mail.outbox[0].subject
     for link in [status_url, status_link(answer)]:  # the waiting answer's link still works
@@ -163,6 +168,7 @@ def test_the_waiting_answer_is_in_english_for_an_english_request(
     OrderFactory(customer=customer, invoice_status="debt_collection")
     data_request, status_url = requested_erasure(requester, customer, capture, language="en")
     erase_on_page(verified_client(Client(), owner), data_request, customer, capture)
+    deliver_mail()
     body = mail.outbox[0].body
     assert "Nothing has been erased yet" in body and "Debt collection (legal claim" in body
     assert "once the debt collection has ended" in body and "Data Protection Ombudsman" in body
