@@ -33,7 +33,7 @@ FORMATS = {
     "pdf": "application/pdf",
 }
 FILENAMES = {"xlsx": "labels.xlsx", "excel_csv": "labels-excel.csv", "csv": "labels.csv", "pdf": "labels.pdf"}
-CUT_SHOWN = 50  # cut labels named on the page (the PDF's last page lists all)
+CUT_SHOWN = 50  # names of cut labels on the page (the PDF's last page lists all, with places)
 
 
 class LabelForm(forms.Form):
