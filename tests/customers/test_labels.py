@@ -215,6 +215,7 @@ def hostile_register(db):
 
     CustomerFactory.create_batch(5, organisation=OrganisationFactory(business_id=""))  # plain ones too
     CustomerFactory(city="Hämeenlinna", country="SE")
+    CustomerFactory(city="Kralendijk", country="BQ")  # a country whose name has a comma
     for i, value in enumerate(HOSTILE):
         customer = CustomerFactory(postal_code=f"{i:05d}")
         organisation = OrganisationFactory(business_id="")
@@ -242,13 +243,13 @@ def test_python_csv_of_hostile_values_is_escaped_and_quoted(hostile_register):
         body = labels_csv(python_csv_chunks(label_selection(LabelFilters()).customers))
     assert body.startswith(b"\xef\xbb\xbfName,Organisation,Street address,Postal code,City,Country\r\n")
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"), newline="")))[1:]
-    assert len(rows) == len(HOSTILE) + 6
+    assert len(rows) == len(HOSTILE) + 7
     for row in rows:
         assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r", "\n")) for cell in row)
     streets = {row[2] for row in rows}
     assert '\'=HYPERLINK("http://x","klik")' in streets and "two\nlines" in streets
     assert "STRASSE" in {row[4] for row in rows}  # Python's capitals, not the database's
-    assert {row[5] for row in rows} == {"", "SWEDEN"}
+    assert {row[5] for row in rows} == {"", "SWEDEN", "BONAIRE, SINT EUSTATIUS AND SABA"}
 
 
 @pytest.mark.skipif(
