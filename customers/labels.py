@@ -566,7 +566,6 @@ class LabelSheet:
         boxes = [self.text_box(slot) for slot in range(self.per_page)]
         self.box_w = max(0.0, min(right - left for left, _bottom, right, _top in boxes))
         self.box_h = max(0.0, min(top - bottom for _left, bottom, _right, top in boxes))
-        self._fitted: dict[tuple[tuple[str, str], ...], FittedLabel] = {}
         self._advances = _Advances(self.font)
         self._capacity: dict[float, int] = {}
 
@@ -608,14 +607,6 @@ class LabelSheet:
         return self._capacity[size]
 
     def fit(self, labelled: list[tuple[str, str]]) -> FittedLabel:
-        key = tuple(labelled)
-        if key not in self._fitted:
-            if len(self._fitted) > 10_000:
-                self._fitted.clear()
-            self._fitted[key] = self._fit(labelled)
-        return self._fitted[key]
-
-    def _fit(self, labelled: list[tuple[str, str]]) -> FittedLabel:
         lines = [text for _role, text in labelled]
         size = self.max_size
         # Most labels: every line fits as it is, in the largest size.

@@ -319,6 +319,10 @@ LABEL_SHEET = {
     "min_font_size": env.float("LABEL_MIN_FONT_SIZE", default=6.0),
     "printer_margin_mm": env.float("LABEL_PRINTER_MARGIN_MM", default=5.0),
 }
+if not 4 <= LABEL_SHEET["min_font_size"] <= LABEL_SHEET["font_size"]:
+    raise ImproperlyConfigured(f"LABEL_MIN_FONT_SIZE must be 4 to {LABEL_SHEET['font_size']} points.")
+if not 0 <= LABEL_SHEET["printer_margin_mm"] <= 20:
+    raise ImproperlyConfigured("LABEL_PRINTER_MARGIN_MM must be 0 to 20 millimetres.")
 LABEL_FONT = env.str("LABEL_FONT", default="/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 # Imports larger than this are refused before they are read.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)

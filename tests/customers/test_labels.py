@@ -580,3 +580,18 @@ def test_label_page_names_the_same_cut_labels_as_the_pdf(owner_client, long_addr
     assert any("Ελληνικά" in name for name in in_pdf) and any("Utlandet" in name for name in in_pdf)
     page = owner_client.get(URL, {"city": ""}, HTTP_ACCEPT_LANGUAGE="fi")
     assert sorted(page.context["cut"]) == in_pdf and page.context["cut_count"] == 4
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("LABEL_MIN_FONT_SIZE", "2", "LABEL_MIN_FONT_SIZE must be 4 to 9 points"),
+        ("LABEL_MIN_FONT_SIZE", "12", "LABEL_MIN_FONT_SIZE must be 4 to 9 points"),
+        ("LABEL_PRINTER_MARGIN_MM", "-1", "LABEL_PRINTER_MARGIN_MM must be 0 to 20"),
+    ],
+)
+def test_label_settings_out_of_range_stop_the_app(name, value, message):
+    from tests.test_settings import run_settings
+
+    result = run_settings({"SECRET_KEY": "x" * 50, name: value})
+    assert result.returncode != 0 and message in result.stderr
