@@ -33,6 +33,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext, pgettext, pgettext_lazy
 from import_export import fields, resources
 
+from .country_names import COUNTRY_NAMES
 from .models import DIRECT_MARKETING_PURPOSES, Customer, CustomerQuerySet, Order
 
 # Addressed direct mail is direct marketing: whoever objected to any of its forms is
@@ -147,18 +148,13 @@ LABEL_HEADERS = (
 )
 
 
-@functools.cache
 def country_name(code: str) -> str:
     """The last line of a foreign address: the country's short English name in capitals
-    (SWEDEN, ESTONIA), as Posti asks; nothing for Finland. The names are those
-    phonenumbers ships for its geocoder (its "aa" entry is the English one); a code it
-    does not know is printed as it is."""
+    (SWEDEN, ESTONIA), as Posti asks (customers/country_names.py); nothing for Finland;
+    a code not in the table is printed as it is."""
     if code in ("", "FI"):
         return ""
-    from phonenumbers.geodata.locale import LOCALE_DATA
-
-    name = LOCALE_DATA.get(code, {}).get("aa", "")
-    return name.upper() if name else code
+    return COUNTRY_NAMES.get(code, code)
 
 
 def label_cells(record: tuple) -> list[str]:
@@ -429,9 +425,8 @@ def _copy_sql(queryset: QuerySet, connection) -> tuple[str, tuple]:
 
 @functools.cache
 def _country_sql(*, quoted: bool) -> str:
-    """country_name() in SQL: one branch for each country phonenumbers names (Finland
-    first, the usual case); `quoted` gives the cell as the csv module writes it."""
-    from phonenumbers.geodata.locale import LOCALE_DATA
+    """country_name() in SQL: one branch for each country of the table (Finland first,
+    the usual case); `quoted` gives the cell as the csv module writes it."""
 
     def cell(name: str) -> str:
         if not quoted:
@@ -441,7 +436,7 @@ def _country_sql(*, quoted: bool) -> str:
         return out.getvalue().removesuffix(CSV_LINE_END)
 
     branches = " ".join(
-        f"WHEN {_literal(code)} THEN {_literal(cell(country_name(code)))}" for code in sorted(LOCALE_DATA)
+        f"WHEN {_literal(code)} THEN {_literal(cell(country_name(code)))}" for code in sorted(COUNTRY_NAMES)
     )
     return f"(CASE label.country WHEN 'FI' THEN '' WHEN '' THEN '' {branches} ELSE label.country END)"
 

@@ -595,3 +595,15 @@ def test_label_settings_out_of_range_stop_the_app(name, value, message):
 
     result = run_settings({"SECRET_KEY": "x" * 50, name: value})
     assert result.returncode != 0 and message in result.stderr
+
+
+def test_country_names_are_those_phonenumbers_ships_in_english_capitals():
+    """The table of customers/country_names.py is phonenumbers' English names, upper-cased:
+    it stays so when phonenumbers is upgraded (regenerate it if this fails)."""
+    from phonenumbers.geodata.locale import LOCALE_DATA
+
+    from customers.country_names import COUNTRY_NAMES
+
+    english = {code: names["aa"].upper() for code, names in LOCALE_DATA.items() if names.get("aa")}
+    assert COUNTRY_NAMES == english
+    assert (COUNTRY_NAMES["SE"], COUNTRY_NAMES["EE"], COUNTRY_NAMES["NO"]) == ("SWEDEN", "ESTONIA", "NORWAY")
