@@ -3,23 +3,37 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
 
 from django import forms
+from django.conf import settings
 from django.http import FileResponse, HttpRequest, StreamingHttpResponse
 from django.template.response import TemplateResponse
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from privacy.audit import record
 from privacy.models import AuditAction
 
-from .labels import LabelFilters, csv_chunks, label_selection, write_pdf, write_xlsx
+from .labels import (
+    LabelFilters,
+    csv_chunks,
+    cut_labels,
+    excel_csv_chunks,
+    label_selection,
+    write_pdf,
+    write_xlsx,
+)
 from .models import Organisation
 
 FORMATS = {
-    "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "excel_csv": "text/csv; charset=utf-8",
+    "csv": "text/csv; charset=utf-8",
     "pdf": "application/pdf",
 }
+FILENAMES = {"xlsx": "labels.xlsx", "excel_csv": "labels-excel.csv", "csv": "labels.csv", "pdf": "labels.pdf"}
+CUT_SHOWN = 50  # names of cut labels on the page (the PDF's last page lists all, with places)
 
 
 class LabelForm(forms.Form):
@@ -73,14 +87,38 @@ def labels_view(model_admin, request: HttpRequest):
                 counts=selection.counts(included),
             )
             return response
-        context.update({"selection": selection, "included": included, "query": request.GET.urlencode()})
+        cut = cut_labels(selection.customers)
+        context.update(
+            {
+                "selection": selection,
+                "included": included,
+                "query": request.GET.urlencode(),
+                "cut": cut[:CUT_SHOWN],
+                "cut_count": len(cut),
+                "cut_more": max(0, len(cut) - CUT_SHOWN),
+                "min_font_size": settings.LABEL_SHEET["min_font_size"],
+            }
+        )
     return TemplateResponse(request, "admin/customers/labels.html", context)
 
 
+def _in_language(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """A streamed file is written while it is sent, after the view has returned: in the
+    language of the request that asked for it (its column headers)."""
+    language = translation.get_language()
+
+    def written() -> Iterator[bytes]:
+        with translation.override(language):
+            yield from chunks
+
+    return written()
+
+
 def label_download(queryset, fmt: str):
-    filename = f"labels.{fmt}"
-    if fmt == "csv":
-        response = StreamingHttpResponse(csv_chunks(queryset), content_type=FORMATS[fmt])
+    filename = FILENAMES[fmt]
+    if fmt in ("csv", "excel_csv"):
+        chunks = (csv_chunks if fmt == "csv" else excel_csv_chunks)(queryset)
+        response = StreamingHttpResponse(_in_language(chunks), content_type=FORMATS[fmt])
     else:
         spool = tempfile.TemporaryFile()
         try:

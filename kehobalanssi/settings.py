@@ -332,7 +332,9 @@ OUTAGE_CONTACT_NAME = env.str("OUTAGE_CONTACT_NAME", default="Kehobalanssi")
 OUTAGE_CONTACT_ADDRESS = env.str("OUTAGE_CONTACT_ADDRESS", default="")
 OUTAGE_CONTACT_PHONE = env.str("OUTAGE_CONTACT_PHONE", default="")
 
-# Mailing labels (S6): A4, 3 x 8 labels of 70 x 37 mm unless set otherwise.
+# Mailing labels (S6): A4, 3 x 8 labels of 70 x 37 mm unless set otherwise. A line too
+# long for its label is wrapped, then set smaller down to LABEL_MIN_FONT_SIZE points, and
+# only then cut; nothing is printed nearer the sheet's edge than LABEL_PRINTER_MARGIN_MM.
 LABEL_SHEET = {
     "columns": env.int("LABEL_COLUMNS", default=3),
     "rows": env.int("LABEL_ROWS", default=8),
@@ -340,7 +342,13 @@ LABEL_SHEET = {
     "height_mm": env.float("LABEL_HEIGHT_MM", default=37.0),
     "padding_mm": 5.0,
     "font_size": 9,
+    "min_font_size": env.float("LABEL_MIN_FONT_SIZE", default=6.0),
+    "printer_margin_mm": env.float("LABEL_PRINTER_MARGIN_MM", default=5.0),
 }
+if not 4 <= LABEL_SHEET["min_font_size"] <= LABEL_SHEET["font_size"]:
+    raise ImproperlyConfigured(f"LABEL_MIN_FONT_SIZE must be 4 to {LABEL_SHEET['font_size']} points.")
+if not 0 <= LABEL_SHEET["printer_margin_mm"] <= 20:
+    raise ImproperlyConfigured("LABEL_PRINTER_MARGIN_MM must be 0 to 20 millimetres.")
 LABEL_FONT = env.str("LABEL_FONT", default="/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 # Imports larger than this are refused before they are read.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)

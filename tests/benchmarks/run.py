@@ -113,6 +113,8 @@ def bench_labels() -> None:
         LABEL_FIELDS,
         LabelFilters,
         csv_chunks,
+        cut_labels,
+        excel_csv_chunks,
         label_selection,
         python_csv_chunks,
         write_pdf,
@@ -154,6 +156,10 @@ def bench_labels() -> None:
     else:
         figure("labels_csv_time", statistics.median(export_csv() for _ in range(ROUNDS)), "s")
         figure("labels_csv_vs_copy", None, "x", "<=1.5", applies=False, only="PostgreSQL")
+    # For the record: the CSV for Excel (always the Python writer), the labels page's
+    # check of which labels the PDF must cut (every label fitted, nothing drawn), a PDF.
+    figure("labels_excel_csv_time", timed(lambda: [None for _chunk in excel_csv_chunks(queryset)]), "s")
+    figure("labels_page_cut_check_time", timed(lambda: cut_labels(queryset)), "s")
     started = time.perf_counter()
     write_pdf(queryset[:10_000], io.BytesIO())
     figure("labels_pdf_10k_time", time.perf_counter() - started, "s")

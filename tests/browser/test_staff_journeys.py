@@ -172,9 +172,9 @@ def test_labels_leave_out_a_customer_who_objected_through_the_web_form(page, liv
     expect(page.locator("#content")).to_contain_text("1")
     shots(page, "labels")
     with page.expect_download() as csv_download:
-        page.get_by_role("link", name="Lataa CSV").click()
+        page.get_by_role("link", name="CSV Excelille (suomi)").click()
     body = open(csv_download.value.path(), encoding="utf-8-sig").read()
-    names = [row["name"] for row in csv.DictReader(io.StringIO(body))]
+    names = [row["Nimi"] for row in csv.DictReader(io.StringIO(body), delimiter=";")]
     assert names == ["Eino Postitettava"]
     with page.expect_download() as pdf_download:
         page.get_by_role("link", name="Lataa tarra-arkki (PDF)").click()

@@ -1,17 +1,40 @@
 import datetime
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
 
-from customers.labels import LabelFilters, csv_chunks, label_selection, write_pdf, write_xlsx
+from customers.labels import (
+    LabelFilters,
+    csv_chunks,
+    excel_csv_chunks,
+    label_selection,
+    write_pdf,
+    write_xlsx,
+)
 from privacy.audit import record
 from privacy.models import AuditAction
 
 
 class Command(BaseCommand):
-    help = "Export mailing labels (CSV, XLSX or PDF) for the customers who may get direct mail."
+    help = (
+        "Export mailing labels (XLSX, CSV for Excel in Finnish, plain CSV or PDF) for the"
+        " customers who may get direct mail."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--format", choices=["csv", "xlsx", "pdf"], required=True)
+        parser.add_argument(
+            "--format",
+            choices=["xlsx", "excel_csv", "csv", "pdf"],
+            required=True,
+            help="excel_csv: ';'-separated UTF-8 with a BOM, postal codes as text, for Excel in Finnish.",
+        )
+        parser.add_argument(
+            "--language",
+            choices=[code for code, _name in settings.LANGUAGES],
+            default=settings.LANGUAGE_CODE,
+            help="Language of the column headers (default: %(default)s).",
+        )
         parser.add_argument("--output", required=True, help="File to write.")
         parser.add_argument("--postal-code-from", default="")
         parser.add_argument("--postal-code-to", default="")
@@ -31,9 +54,9 @@ class Command(BaseCommand):
         included = selection.customers.count()
         fmt = options["format"]
         try:
-            with open(options["output"], "wb") as target:
-                if fmt == "csv":
-                    for chunk in csv_chunks(selection.customers):
+            with translation.override(options["language"]), open(options["output"], "wb") as target:
+                if fmt in ("csv", "excel_csv"):
+                    for chunk in (csv_chunks if fmt == "csv" else excel_csv_chunks)(selection.customers):
                         target.write(chunk)
                 else:
                     (write_xlsx if fmt == "xlsx" else write_pdf)(selection.customers, target)
