@@ -138,7 +138,7 @@ def own_headers() -> list[tuple[str, str]]:
 def _own_format() -> Format:
     from .imports import OWN_COLUMNS, own_column_label
 
-    fields: dict[str, list[Source]] = {}
+    fields: dict[str, Sequence[Source]] = {}
     for name in OWN_COLUMNS:
         names = list(OWN_NAMES.get(name, (name,)))
         for language in ("fi", "en"):
@@ -598,7 +598,7 @@ def recognise(headers: list[str]) -> Mapping:
     keys = [key(h) for h in headers]
     present = set(keys)
     fmt = next((f for f in FORMATS if f.recognise(present)), None) or _own_format()
-    index = {}
+    index: dict[str, int] = {}
     for position, name in enumerate(keys):
         index.setdefault(name, position)
 

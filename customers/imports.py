@@ -301,11 +301,11 @@ def _not_understood(headers: list[str], mapping) -> str:
     used = {i for sources in mapping.fields.values() for source in sources for i in source}
     unknown = [h or _column_letter(i) for i, h in enumerate(headers) if i not in used]
     if unknown:
-        problem = _("The file's columns were not recognised: %(columns)s.") % {
+        problem = str(_("The file's columns were not recognised: %(columns)s.")) % {
             "columns": ", ".join(f"“{h}”" for h in unknown)
         }
     else:
-        problem = _("The file has no columns for the first name and the last name.")
+        problem = str(_("The file has no columns for the first name and the last name."))
     takes = _(
         "The import takes the register's own columns (first name and last name at least; see the "
         "template), or a customer export of Shopify, WooCommerce, Mailchimp, Google Contacts or "
