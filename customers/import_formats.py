@@ -26,15 +26,30 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
+from django.db.models import Field
 from django.utils.functional import Promise
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import override
 
-# The fields a row may set (customers.imports.FIELDS) and the consent flag.
-ADDRESS_FIELDS = ("street_address", "postal_code", "city", "country")
+from privacy.personal_data import imported_fields
+
+from .models import Customer
+
+# The customer fields a row may set, in the order the preview shows them: those declared
+# `imported` in privacy/personal_data.py; and the register's own columns of a file.
+FIELDS = imported_fields(Customer)
+OWN_COLUMNS = [*FIELDS, "accepts_email_marketing"]
 Source = tuple[str, ...]  # header names whose values are joined with a space
+
+
+def own_column_label(name: str) -> str:
+    """The name of one of the register's own columns, in the current language."""
+    if name == "accepts_email_marketing":
+        return str(_("accepts e-mail marketing"))
+    return str(cast(Field, Customer._meta.get_field(name)).verbose_name)
 
 
 def key(header: str) -> str:
@@ -130,14 +145,10 @@ OWN_NAMES: dict[str, tuple[str, ...]] = {
 
 def own_headers() -> list[tuple[str, str]]:
     """(field, header) of the template: the field's name in the admin, in the current language."""
-    from .imports import OWN_COLUMNS, own_column_label
-
     return [(name, capfirst(own_column_label(name))) for name in OWN_COLUMNS]
 
 
 def _own_format() -> Format:
-    from .imports import OWN_COLUMNS, own_column_label
-
     fields: dict[str, Sequence[Source]] = {}
     for name in OWN_COLUMNS:
         names = list(OWN_NAMES.get(name, (name,)))

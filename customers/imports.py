@@ -38,20 +38,15 @@ from django.utils.translation import gettext_lazy as _
 
 from privacy.audit import record
 from privacy.models import AuditAction
-from privacy.personal_data import imported_fields
 
 from .changes import change_entry
-from .import_formats import country_code, recognise
+from .import_formats import FIELDS, country_code, recognise
 from .import_limits import FileCheckError
 from .models import Channel, Customer, CustomerChange, EmailMarketingConsent
 from .tabular import read_table
 
 REQUIRED = {"first_name", "last_name"}
 NO_NAME = _("The row has no first name or no last name: the register needs both to add a person.")
-# The customer fields a row may set, in the order the preview shows them: those declared
-# `imported` in privacy/personal_data.py.
-FIELDS = imported_fields(Customer)
-OWN_COLUMNS = [*FIELDS, "accepts_email_marketing"]
 
 CONSENT_YES = {"yes", "true", "1", "kyllä"}
 UNREAD = ("created_at", "updated_at", "last_activity_at")  # what an import never reads of a customer
@@ -251,13 +246,6 @@ class FileRows:
     numbers: list[int]
     cells: list[list[str]]
     unused: list[tuple[str, int]] = field(default_factory=list)  # (header, rows with a value)
-
-
-def own_column_label(name: str) -> str:
-    """The name of one of the register's own columns, in the current language."""
-    if name == "accepts_email_marketing":
-        return str(_("accepts e-mail marketing"))
-    return str(cast(Field, Customer._meta.get_field(name)).verbose_name)
 
 
 def read_rows(content: bytes, filename: str = "") -> FileRows:
