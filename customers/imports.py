@@ -46,6 +46,7 @@ from .models import Channel, Customer, CustomerChange, EmailMarketingConsent
 from .tabular import read_table
 
 REQUIRED = {"first_name", "last_name"}
+COUNTRY_CODE = _("Write the country as its two-letter code, such as FI, SE or EE.")
 NO_NAME = _("The row has no first name or no last name: the register needs both to add a person.")
 
 CONSENT_YES = {"yes", "true", "1", "kyllä"}
@@ -443,6 +444,9 @@ def _apply(row: dict[str, str], match: _Planned, *, number: int) -> RowResult:
                 continue
         elif name == "country" and not text:
             value = "FI"
+        elif name == "country" and not (len(text) == 2 and text.isalpha()):
+            errors[name] = [COUNTRY_CODE]
+            continue
         values[name] = value
     if creating and not (row.get("first_name") and row.get("last_name")):
         errors[NON_FIELD_ERRORS] = [NO_NAME]

@@ -306,3 +306,21 @@ def test_broken_files_get_a_page_without_traceback_or_server_path(owner_client, 
             if response.status_code == 400:
                 errors = response.context["form"].errors["import_file"]
                 assert errors and all(message.strip() for message in errors)
+
+
+def test_rows_that_cannot_be_imported_say_why_in_finnish(owner_client):
+    content = (
+        "Etunimi;Sukunimi;Sähköposti;Puhelin;Postinumero;Maa;Syntymäaika\r\n"
+        "Aino;Mäkinen;huono@;040 123 4567;00100;FI;1.1.1980\r\n"
+        "Eino;Leino;e@example.fi;;00100;Kuningaskunta;31.2.1980\r\n"
+        "Olli;Oikea;o@example.fi;;100;Suomi;1.1.1970\r\n"
+    ).encode("cp1252")
+    preview = upload(owner_client, content, "a.csv", language="fi")
+    reasons = dict(preview.context["invalid_rows"])
+    assert list(reasons) == [2, 3]
+    assert ("sähköposti", "Syötä kelvollinen sähköpostiosoite.") in reasons[2]
+    assert ("maa", "Kirjoita maa kaksikirjaimisena koodina, esimerkiksi FI, SE tai EE.") in reasons[3]
+    assert ("syntymäaika", "Syötä oikea päivämäärä.") in reasons[3]
+    confirm(owner_client, preview, language="fi")
+    olli = customer("o@example.fi")
+    assert (olli.country, olli.postal_code) == ("FI", "00100") and Customer.objects.count() == 1
