@@ -189,8 +189,8 @@ def confirm_import_view(model_admin, request: HttpRequest):
     )
     if not outcome.skipped:
         return HttpResponseRedirect(reverse("admin:customers_customer_changelist"))
-    discard_upload(request.session.get(SKIPPED_KEY, ""))
-    request.session[SKIPPED_KEY] = keep_upload(skipped_rows_csv(outcome))
+    discard_upload((request.session.get(SKIPPED_KEY) or {}).get("token", ""))
+    request.session[SKIPPED_KEY] = {"token": keep_upload(skipped_rows_csv(outcome)), "rows": outcome.invalid}
     context = {
         "title": _("Import customers: result"),
         "outcome": outcome,
@@ -216,12 +216,20 @@ def skipped_rows_csv(outcome: ImportOutcome) -> bytes:
 
 def skipped_rows_view(model_admin, request: HttpRequest):
     """The file of the rows the last import skipped (kept for an hour, like an upload)."""
-    content = read_upload(request.session.get(SKIPPED_KEY, ""))
+    kept = request.session.get(SKIPPED_KEY) or {}
+    content = read_upload(kept.get("token", ""))
     if content is None:
         messages.error(
             request, _("The file of skipped rows is no longer kept. Import the file again to see them.")
         )
         return HttpResponseRedirect(reverse("admin:customers_customer_import"))
+    record(
+        action=AuditAction.EXPORT,
+        actor=request.user,
+        object_type="customers.customer",
+        fields=["import_skipped_rows"],
+        counts={"rows": kept.get("rows", 0)},
+    )
     response = HttpResponse(content, content_type="text/csv; charset=utf-8")
     name = gettext("skipped-rows")
     response["Content-Disposition"] = f'attachment; filename="{name}.csv"'

@@ -15,6 +15,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from customers.models import Customer
+from privacy.models import AuditEvent
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -109,6 +110,8 @@ def test_the_skipped_rows_download_as_a_csv_to_fix_and_import_again(owner_client
     import_fixture(owner_client, "shopify_2024.csv")
     download = owner_client.get(SKIPPED, HTTP_ACCEPT_LANGUAGE="en")
     assert download.status_code == 200 and download["Content-Type"].startswith("text/csv")
+    event = AuditEvent.objects.filter(action="export").get()  # who took the rows, never what
+    assert event.fields == ["import_skipped_rows"] and event.counts == {"rows": 1}
     assert download.content.startswith(b"\xef\xbb\xbf")  # opens right in Excel in Finnish
     rows = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig")), delimiter=";"))
     assert rows[0][:4] == ["Customer ID", "First Name", "Last Name", "Email"]
