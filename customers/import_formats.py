@@ -552,6 +552,8 @@ class Mapping:
     # header index -> rows where the column's value was not taken (an earlier column of
     # the same field, or another address, had one; the second of Google's "a ::: b")
     dropped: dict[int, int] = field(default_factory=dict)
+    simple: list[tuple[str, int]] | None = None
+    combined: list[tuple[str, list[list[int]]]] = field(default_factory=list)
 
     def row(self, cells: list[str]) -> dict[str, str]:
         """The row's values by field (only the fields the file has a value for)."""
@@ -559,7 +561,17 @@ class Mapping:
         if fmt.strip_apostrophe:
             cells = [c[1:].strip() if c.startswith("'") else c for c in cells]
         values: dict[str, str] = {}
-        for name, sources in self.fields.items():
+        if self.simple is None:  # worked out once: the fields read from one column each
+            one = not self.format.multi_separator
+            self.simple = [
+                (n, s[0][0]) for n, s in self.fields.items() if one and len(s) == 1 and len(s[0]) == 1
+            ]
+            simple = {n for n, _i in self.simple}
+            self.combined = [(n, s) for n, s in self.fields.items() if n not in simple]
+        for name, index in self.simple:
+            if value := cells[index]:
+                values[name] = value
+        for name, sources in self.combined:
             if value := self._first(cells, sources):
                 values[name] = value
         taken = False

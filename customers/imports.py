@@ -316,11 +316,12 @@ def _normalised(row: dict[str, str]) -> dict[str, str]:
     """The row's values as the register stores them: e-mail in lower case, the country as
     its code, a Finnish postal code with its zeros (Excel drops them: 00100 became 100),
     the phone number in international form read by the row's country."""
-    row["email"] = row.get("email", "").strip().lower()
-    country = country_code(row.get("country", ""))
-    row["country"] = country
-    postal = row.get("postal_code", "")
-    if postal and country in ("", "FI"):
+    email = row.get("email")
+    row["email"] = email.lower() if email else ""  # cells come stripped
+    country = row.get("country")
+    country = row["country"] = country_code(country) if country else ""
+    postal = row.get("postal_code")
+    if postal and country in ("", "FI") and not (len(postal) == 5 and postal.isdigit()):
         if postal[:3].upper() == "FI-":
             postal = postal[3:].strip()
         if postal.isdigit() and len(postal) < 5:
@@ -328,7 +329,7 @@ def _normalised(row: dict[str, str]) -> dict[str, str]:
         row["postal_code"] = postal
     if phone := row.get("phone"):
         row["phone"] = normalise_phone(phone, country if len(country) == 2 else "FI")
-    birth = row.get("birth_date", "")
+    birth = row.get("birth_date")
     if birth and (birth in NO_DATE or birth.startswith("--")):
         row["birth_date"] = ""
     return row
