@@ -52,7 +52,7 @@ def customer(email="", **lookup) -> Customer:
     "fixture", ["finnish_excel.csv", "finnish_excel_utf8.csv", "finnish_excel_unicode.txt"]
 )
 def test_finnish_excel_csv_with_semicolons_finnish_headers_and_dates(owner_client, fixture):
-    """Excel in Finnish: "CSV" (Windows-1252), "CSV UTF-8" (with a BOM), "Unicode text"
+    """S8: Excel in Finnish: "CSV" (Windows-1252), "CSV UTF-8" (with a BOM), "Unicode text"
     (UTF-16, tabs); Finnish column names, 31.12.1980 and 1.5.1990, postal codes typed as
     numbers (100 for 00100)."""
     preview, result = import_fixture(owner_client, fixture)
