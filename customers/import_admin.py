@@ -10,6 +10,9 @@ cancelled or replaced by a newer upload, and when it is older than an hour.
 
 from __future__ import annotations
 
+import csv
+import io
+import logging
 from pathlib import PurePath
 from typing import cast
 
@@ -18,7 +21,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Field
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext, ngettext
@@ -28,14 +31,17 @@ from privacy.audit import record
 from privacy.models import AuditAction
 
 from .banlist import BanListError, apply_ban_list
-from .import_uploads import claim_upload, discard_upload, keep_upload, sweep_uploads
+from .import_formats import format_label, own_headers
+from .import_uploads import claim_upload, discard_upload, keep_upload, read_upload, sweep_uploads
 from .imports import FIELDS, ImportFileError, ImportOutcome, RowStatus, import_customers, preview_import
 from .models import Customer, Source
 
+logger = logging.getLogger(__name__)
 SESSION_KEY = "customer_import"
-# The formats the import reads (by content: a zip is XLSX, anything else CSV); a file
-# named otherwise (.html, .xls, .ods, .json...) is refused with the formats it may be.
-IMPORT_SUFFIXES = (".csv", ".xlsx")
+SKIPPED_KEY = "customer_import_skipped"  # the token of the file of the rows the last import skipped
+# The formats the import reads (by content: customers/tabular.py); a file named
+# otherwise (.html, .xls, .json...) is refused with the formats it may be.
+IMPORT_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".ods")
 BAN_LIST_SUFFIXES = (".csv", ".txt")
 PREVIEW_ROWS = 500  # rows shown in the preview; every invalid row is shown as well
 
@@ -59,8 +65,8 @@ class CustomerImportForm(forms.Form):
         label=_("File to import"),
         widget=forms.ClearableFileInput(attrs={"accept": ",".join(IMPORT_SUFFIXES)}),
         help_text=_(
-            "CSV (UTF-8, comma-separated) or XLSX: the register's own columns, or a customer "
-            "export of Shopify or WooCommerce."
+            "XLSX (Excel), ODS (LibreOffice) or CSV: Excel's “CSV” and “CSV UTF-8” "
+            "(semicolon or comma) and “Unicode text” all do."
         ),
     )
     source = forms.ChoiceField(
@@ -78,6 +84,9 @@ class CustomerImportForm(forms.Form):
 
 class ConfirmImportForm(forms.Form):
     token = forms.CharField(widget=forms.HiddenInput)
+    # Set when the preview listed rows that cannot be imported: staff chose to import
+    # the others and skip those.
+    skip_invalid = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
 # -- the pages --------------------------------------------------------------------
@@ -86,28 +95,55 @@ def import_view(model_admin, request: HttpRequest):
     sweep_uploads()  # abandoned previews of anyone, older than an hour
     form = CustomerImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        content = form.cleaned_data["import_file"].read()
+        upload = form.cleaned_data["import_file"]
+        content = upload.read()
         source = form.cleaned_data["source"]
+        suffix = PurePath(upload.name or "").suffix.lower()
         try:
-            outcome = preview_import(content=content, source=source)
+            outcome = _guarded(preview_import, content=content, source=source, filename=f"file{suffix}")
         except ImportFileError as error:
             form.add_error("import_file", error.message)
         else:
             _audit(request, outcome, "preview")
             confirm_form = None
-            if not outcome.invalid:
+            if outcome.valid:
                 discard_upload(request.session.get(SESSION_KEY, {}).get("token", ""))
                 token = keep_upload(content)
-                request.session[SESSION_KEY] = {"token": token, "source": source}
-                confirm_form = ConfirmImportForm(initial={"token": token})
+                request.session[SESSION_KEY] = {"token": token, "source": source, "suffix": suffix}
+                confirm_form = ConfirmImportForm(
+                    initial={"token": token, "skip_invalid": bool(outcome.invalid)}
+                )
             return _preview_page(model_admin, request, outcome, confirm_form=confirm_form, source=source)
+    context = {"form": form, "title": _("Import customers"), "formats": FORMAT_NAMES}
     return _page(
         model_admin,
         request,
         "admin/customers/customer_import.html",
-        {"form": form, "title": _("Import customers")},
+        context,
         status=400 if form.errors else 200,
     )
+
+
+# The exports the import recognises, as the import page names them.
+FORMAT_NAMES = ("Shopify", "WooCommerce", "Mailchimp", "Google Contacts", "Outlook")
+
+
+def _guarded(function, **kwargs) -> ImportOutcome:
+    """Run the preview or the import; anything the file makes go wrong that is not one
+    of the import's own messages becomes a plain message (and a log line with the
+    kind of error only: the file's values stay out of the log), never a traceback."""
+    try:
+        return function(**kwargs)
+    except ImportFileError:
+        raise
+    except Exception as error:  # noqa: BLE001 - whatever it is, the page says it plainly
+        logger.warning("Customer import failed: %s", type(error).__name__)
+        raise ImportFileError(
+            _(
+                "The file could not be imported. Check that it is a customer list saved as XLSX, "
+                "ODS or CSV, with the column names on the first row. Nothing was saved."
+            )
+        ) from error
 
 
 def confirm_import_view(model_admin, request: HttpRequest):
@@ -128,7 +164,14 @@ def confirm_import_view(model_admin, request: HttpRequest):
         return HttpResponseRedirect(reverse("admin:customers_customer_import"))
     request.session.pop(SESSION_KEY, None)
     try:
-        outcome = import_customers(content=content, source=kept["source"], actor=request.user)
+        outcome = _guarded(
+            import_customers,
+            content=content,
+            source=kept["source"],
+            actor=request.user,
+            filename=f"file{kept.get('suffix', '')}",
+            skip_invalid=form.cleaned_data["skip_invalid"],
+        )
     except ImportFileError as error:  # the limits were lowered since the preview
         messages.error(request, error.message)
         return HttpResponseRedirect(reverse("admin:customers_customer_import"))
@@ -137,18 +180,109 @@ def confirm_import_view(model_admin, request: HttpRequest):
         return _preview_page(model_admin, request, outcome, confirm_form=None, source=kept["source"])
     messages.success(
         request,
-        gettext("Imported: %(new)s new, %(updated)s updated, %(unchanged)s unchanged customers.")
+        ngettext(
+            "Imported: %(new)s new, %(updated)s updated, %(unchanged)s unchanged customer.",
+            "Imported: %(new)s new, %(updated)s updated, %(unchanged)s unchanged customers.",
+            outcome.new + outcome.updated + outcome.unchanged,
+        )
         % {"new": outcome.new, "updated": outcome.updated, "unchanged": outcome.unchanged},
     )
-    return HttpResponseRedirect(reverse("admin:customers_customer_changelist"))
+    if not outcome.skipped:
+        return HttpResponseRedirect(reverse("admin:customers_customer_changelist"))
+    discard_upload((request.session.get(SKIPPED_KEY) or {}).get("token", ""))
+    request.session[SKIPPED_KEY] = {"token": keep_upload(skipped_rows_csv(outcome)), "rows": outcome.invalid}
+    context = {
+        "title": _("Import customers: result"),
+        "outcome": outcome,
+        "invalid_rows": [(row.number, _reasons(row.errors)) for row in outcome.invalid_rows],
+    }
+    return _page(model_admin, request, "admin/customers/customer_import_result.html", context)
+
+
+def skipped_rows_csv(outcome: ImportOutcome) -> bytes:
+    """The skipped rows as the file had them, with why each was skipped, for staff to
+    fix and import again: for Excel in Finnish (semicolons, UTF-8 with a BOM)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow([*outcome.headers, gettext("Why the row was skipped")])
+    for row in outcome.invalid_rows:
+        reasons = "; ".join(f"{name}: {reason}" if name else reason for name, reason in _reasons(row.errors))
+        cells = row.cells[: len(outcome.headers)] + [""] * (len(outcome.headers) - len(row.cells))
+        writer.writerow(
+            [*cells, gettext("Row %(number)s: %(reasons)s") % {"number": row.number, "reasons": reasons}]
+        )
+    return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
+
+
+def skipped_rows_view(model_admin, request: HttpRequest):
+    """The file of the rows the last import skipped (kept for an hour, like an upload)."""
+    kept = request.session.get(SKIPPED_KEY) or {}
+    content = read_upload(kept.get("token", ""))
+    if content is None:
+        messages.error(
+            request, _("The file of skipped rows is no longer kept. Import the file again to see them.")
+        )
+        return HttpResponseRedirect(reverse("admin:customers_customer_import"))
+    record(
+        action=AuditAction.EXPORT,
+        actor=request.user,
+        object_type="customers.customer",
+        fields=["import_skipped_rows"],
+        counts={"rows": kept.get("rows", 0)},
+    )
+    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+    name = gettext("skipped-rows")
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return response
+
+
+def template_view(model_admin, request: HttpRequest, kind: str):
+    """The import template: the register's own columns in the user's language, as XLSX
+    (postal code and phone columns formatted as text, so Excel keeps their zeros) or
+    as CSV for Excel in Finnish."""
+    headers = [label for _name, label in own_headers()]
+    name = gettext("customer-import-template")
+    if kind == "csv":
+        buffer = io.StringIO()
+        csv.writer(buffer, delimiter=";", lineterminator="\r\n").writerow(headers)
+        response = HttpResponse(
+            b"\xef\xbb\xbf" + buffer.getvalue().encode(), content_type="text/csv; charset=utf-8"
+        )
+    else:
+        from openpyxl import Workbook
+        from openpyxl.styles import Font
+        from openpyxl.utils import get_column_letter
+
+        book = Workbook()
+        sheet = book.active
+        assert sheet is not None
+        sheet.title = gettext("Customers")[:31]
+        sheet.append(headers)
+        for index, (field_name, _label) in enumerate(own_headers(), start=1):
+            letter = get_column_letter(index)
+            sheet[f"{letter}1"].font = Font(bold=True)
+            sheet.column_dimensions[letter].width = max(14, len(headers[index - 1]) + 2)
+            if field_name in ("phone", "postal_code"):
+                for row in range(2, 1001):
+                    sheet[f"{letter}{row}"].number_format = "@"
+        sheet.freeze_panes = "A2"
+        output = io.BytesIO()
+        book.save(output)
+        response = HttpResponse(
+            output.getvalue(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        kind = "xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{name}.{kind}"'
+    return response
 
 
 def cancel_import_view(model_admin, request: HttpRequest):
-    """Cancel the preview: its file is deleted, nothing is imported."""
+    """Cancel the preview ("import nothing"): its file is deleted, nothing is imported."""
     if request.method == "POST":
         kept = request.session.pop(SESSION_KEY, None) or {}
         discard_upload(kept.get("token", ""))
-        messages.info(request, _("The import was cancelled and the uploaded file deleted."))
+        messages.info(request, _("Nothing was imported, and the uploaded file was deleted."))
     return HttpResponseRedirect(reverse("admin:customers_customer_import"))
 
 
@@ -158,6 +292,7 @@ def _preview_page(model_admin, request, outcome: ImportOutcome, *, confirm_form,
     context = {
         "title": _("Import customers: preview"),
         "outcome": outcome,
+        "format_label": format_label(outcome.shop),
         "confirm_form": confirm_form,
         "source_label": Source(source).label,
         "columns": [cast(Field, Customer._meta.get_field(name)).verbose_name for name in FIELDS],
@@ -224,6 +359,16 @@ class CustomerImportMixin(admin.ModelAdmin):
                 self.admin_site.admin_view(self._cancel_import),
                 name="customers_customer_cancel_import",
             ),
+            path(
+                "import/skipped-rows/",
+                self.admin_site.admin_view(self._skipped_rows),
+                name="customers_customer_import_skipped",
+            ),
+            path(
+                "import/template.<str:kind>",
+                self.admin_site.admin_view(self._template),
+                name="customers_customer_import_template",
+            ),
             *super().get_urls(),
         ]
 
@@ -251,6 +396,18 @@ class CustomerImportMixin(admin.ModelAdmin):
         if not self.has_import_permission(request):
             raise PermissionDenied
         return cancel_import_view(self, request)
+
+    def _skipped_rows(self, request):
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        return skipped_rows_view(self, request)
+
+    def _template(self, request, kind: str):
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        if kind not in ("xlsx", "csv"):
+            raise Http404
+        return template_view(self, request, kind)
 
 
 class BanListForm(forms.Form):

@@ -61,6 +61,17 @@ def claim_upload(token: str) -> bytes | None:
         claimed.unlink(missing_ok=True)
 
 
+def read_upload(token: str) -> bytes | None:
+    """A kept file's content, leaving it kept (the file of skipped rows, downloaded
+    again); None when it is gone."""
+    if not TOKEN.match(token or ""):
+        return None
+    try:
+        return (upload_dir() / token).read_bytes()
+    except FileNotFoundError:
+        return None
+
+
 def discard_upload(token: str) -> None:
     if TOKEN.match(token or ""):
         (upload_dir() / token).unlink(missing_ok=True)

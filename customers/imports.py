@@ -1,12 +1,14 @@
 """Importing customers from shop systems, web shops and resellers (privacy notice S8).
 
-The app's own CSV/XLSX format and the customer exports of Shopify and
-WooCommerce are recognised by their headers. Rows are matched to existing
-customers by e-mail, then phone, then first and last name with postal code, so
-a customer who is already in the register is updated, not duplicated; a person
-listed twice in one file becomes one customer. Every row is validated by the
-customer's own rules (Customer.full_clean on what the row sets); a file with any
-invalid row imports nothing, and the preview says which row and why. Rows of
+A CSV, XLSX or ODS file (customers/tabular.py) in the app's own columns (Finnish or
+English) or a customer export of Shopify, WooCommerce, Mailchimp, Google Contacts or
+Outlook is recognised by its headers (customers/import_formats.py). Rows are matched
+to existing customers by e-mail, then phone, then first and last name with postal
+code, so a customer who is already in the register is updated, not duplicated; a
+person listed twice in one file becomes one customer. Every row is validated by the
+customer's own rules (Customer.full_clean on what the row sets); the preview lists
+each invalid row with its row number in the spreadsheet and why, and staff choose to
+import the valid rows and skip those, or to import nothing. Rows of
 people erased at their wish never to be contacted again match nobody and are
 left out (counted). Every new customer records its source; every updated one
 gets a change row with the fields (never the values), the source and who.
@@ -17,7 +19,6 @@ import_customers() does the same and then writes the file in one transaction.
 
 from __future__ import annotations
 
-import datetime
 import gc
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -28,7 +29,7 @@ from typing import cast
 
 import phonenumbers
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import connections, router, transaction
 from django.db.models import CharField, Field, TextChoices
 from django.db.models.functions import Cast
@@ -37,46 +38,17 @@ from django.utils.translation import gettext_lazy as _
 
 from privacy.audit import record
 from privacy.models import AuditAction
-from privacy.personal_data import imported_fields
 
 from .changes import change_entry
-from .import_limits import FileCheckError, Unreadable, csv_rows, xlsx_rows
+from .import_formats import FIELDS, country_code, recognise
+from .import_limits import FileCheckError
 from .models import Channel, Customer, CustomerChange, EmailMarketingConsent
+from .tabular import read_table
 
 REQUIRED = {"first_name", "last_name"}
-# The customer fields a row may set, in the order the preview shows them: those declared
-# `imported` in privacy/personal_data.py.
-FIELDS = imported_fields(Customer)
-OWN_COLUMNS = [*FIELDS, "accepts_email_marketing"]
+COUNTRY_CODE = _("Write the country as its two-letter code, such as FI, SE or EE.")
+NO_NAME = _("The row has no first name or no last name: the register needs both to add a person.")
 
-# Shopify's customer export (old and new header names) and WooCommerce's.
-SHOPIFY = {
-    "First Name": "first_name",
-    "Last Name": "last_name",
-    "Email": "email",
-    "Phone": "phone",
-    "Address1": "street_address",
-    "Default Address Address1": "street_address",
-    "City": "city",
-    "Default Address City": "city",
-    "Zip": "postal_code",
-    "Default Address Zip": "postal_code",
-    "Country Code": "country",
-    "Default Address Country Code": "country",
-    "Accepts Email Marketing": "accepts_email_marketing",
-    "Accepts Marketing": "accepts_email_marketing",
-    "Default Address Phone": "address_phone",
-}
-WOOCOMMERCE = {
-    "first_name": "first_name",
-    "last_name": "last_name",
-    "email": "email",
-    "billing_phone": "phone",
-    "billing_address_1": "street_address",
-    "billing_city": "city",
-    "billing_postcode": "postal_code",
-    "billing_country": "country",
-}
 CONSENT_YES = {"yes", "true", "1", "kyllä"}
 UNREAD = ("created_at", "updated_at", "last_activity_at")  # what an import never reads of a customer
 BATCH = 1000  # rows per bulk INSERT/UPDATE and per IN (...) list when looking up matches
@@ -84,8 +56,6 @@ BATCH = 1000  # rows per bulk INSERT/UPDATE and per IN (...) list when looking u
 # planner joins them to the table by its primary key; at 1,000 it scans the whole
 # table instead, and each row costs twice as much (EXPLAIN ANALYZE, 100,000 customers).
 UPDATE_BATCH = 400
-XLSX_MAGIC = b"PK\x03\x04"  # an XLSX file is a zip archive
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97-2003 (.xls), or an XLSX with a password
 CUSTOMER_FIELDS = frozenset(f.name for f in Customer._meta.concrete_fields)
 # Whether a row's fields are under a uniqueness rule (none today: a row never sets the
 # primary key); when none is, full_clean() is spared looking for one per row.
@@ -95,7 +65,9 @@ UNIQUE_CHECKS = bool(
     or Customer._meta.total_unique_constraints
 )
 # ISO dates (what the shops export) and Finnish ones (31.12.1980), whatever the language.
-DATE = forms.DateField(required=False, input_formats=["%Y-%m-%d", "%d.%m.%Y"])
+# 1.5.1990 and 01.05.1990 alike (strptime takes one digit or two); a workbook's dates
+# come as ISO, with a time when the cell has one.
+DATE = forms.DateField(required=False, input_formats=["%d.%m.%Y", "%Y-%m-%d", "%Y-%m-%d %H:%M:%S"])
 
 
 class ImportFileError(ValueError):
@@ -125,6 +97,7 @@ class RowResult:
     values: dict[str, str] = field(default_factory=dict)
     changed: list[str] = field(default_factory=list)
     errors: dict[str, list[str]] = field(default_factory=dict)
+    cells: list[str] = field(default_factory=list)  # a skipped row's cells as in the file
 
     @property
     def status_label(self) -> str:
@@ -138,6 +111,9 @@ class ImportOutcome:
     shop: str
     rows: list[RowResult]
     imported: bool = False
+    headers: list[str] = field(default_factory=list)  # the file's own header row
+    unused_columns: list[tuple[str, int]] = field(default_factory=list)  # with values, not imported
+    skipped: bool = False  # the invalid rows were skipped and the others imported
 
     def _count(self, status: str) -> int:
         return sum(1 for row in self.rows if row.status == status)
@@ -163,6 +139,11 @@ class ImportOutcome:
         return self._count(RowStatus.LEFT_OUT)
 
     @property
+    def valid(self) -> int:
+        """Rows that would import (new, updated or unchanged)."""
+        return self.new + self.updated + self.unchanged
+
+    @property
     def invalid_rows(self) -> list[RowResult]:
         return [row for row in self.rows if row.status == RowStatus.INVALID]
 
@@ -175,6 +156,7 @@ class ImportOutcome:
             "unchanged": self.unchanged,
             "invalid": self.invalid,
             "left_out_suppressed": self.left_out_suppressed,
+            "skipped": self.invalid if self.skipped else 0,
         }
 
 
@@ -195,30 +177,35 @@ class _Plan:
     planned: list[_Planned]
 
 
-def preview_import(*, content: bytes, source: str) -> ImportOutcome:
+def preview_import(*, content: bytes, source: str, filename: str = "") -> ImportOutcome:
     """Read, match and validate a file, writing nothing: what the preview shows."""
     with _automatic_gc_paused():
-        return _plan(content=content, source=source).outcome
+        return _plan(content=content, source=source, filename=filename).outcome
 
 
 @transaction.atomic
-def import_customers(*, content: bytes, source: str, actor) -> ImportOutcome:
-    """Import a customer file, all or nothing.
+def import_customers(
+    *, content: bytes, source: str, actor, filename: str = "", skip_invalid: bool = False
+) -> ImportOutcome:
+    """Import a customer file: every row, or (skip_invalid, as staff chose in the
+    preview) every valid row, the invalid ones being skipped and listed.
 
-    1. read the file and recognise its headers (own format, Shopify, WooCommerce);
+    1. read the file and recognise its headers (customers/import_formats.py);
     2. leave out the rows of people who asked never to be contacted again (counted);
     3. match the other rows to customers in bulk (e-mail, phone, name with postal code);
-    4. validate every row; if any row is invalid, stop here and write nothing;
+    4. validate every row; if any row is invalid and they are not to be skipped,
+       stop here and write nothing;
     5. INSERT the new customers and UPDATE the changed columns of the matched ones;
     6. write a change row per updated customer (S8) and the new e-mail marketing consents;
     7. record an audit event with the counts.
     """
     with _automatic_gc_paused():
-        plan = _plan(content=content, source=source)
+        plan = _plan(content=content, source=source, filename=filename)
         outcome = plan.outcome
-        if not outcome.invalid:
+        if not outcome.invalid or skip_invalid:
             _write(plan.planned, source=source, actor=actor)
             outcome.imported = True
+            outcome.skipped = bool(outcome.invalid)
     record(
         action=AuditAction.IMPORT,
         actor=actor,
@@ -248,107 +235,119 @@ def _automatic_gc_paused():
 
 
 # -- reading the file ---------------------------------------------------------
-def read_table(content: bytes) -> tuple[list[str], Iterator]:
-    """The header row and the data rows of a CSV (UTF-8, comma) or XLSX file, checked
-    against the limits on rows, columns and cells while they are read
-    (customers/import_limits.py)."""
+@dataclass
+class FileRows:
+    """A file's rows as our column names to text, with the row numbers the spreadsheet
+    shows, the file's own cells (for the file of skipped rows) and the columns that
+    hold values the import does not take."""
+
+    shop: str
+    headers: list[str]
+    rows: list[dict[str, str]]
+    numbers: list[int]
+    cells: list[list[str]]
+    unused: list[tuple[str, int]] = field(default_factory=list)  # (header, rows with a value)
+
+
+def read_rows(content: bytes, filename: str = "") -> FileRows:
+    """Read a CSV, XLSX or ODS file (customers/tabular.py) and recognise its format by its
+    headers (customers/import_formats.py). A file whose columns are not recognised is
+    refused with the columns it did not understand."""
     try:
-        if content.startswith(OLE_MAGIC):
-            raise ImportFileError(
-                _(
-                    "This is an old Excel file (.xls) or one protected by a password. "
-                    "Save it in Excel as an XLSX workbook without a password and try again."
-                )
-            )
-        if content.startswith(XLSX_MAGIC):
-            rows: Iterator = iter(xlsx_rows(content))
-        else:
-            try:
-                text = content.decode("utf-8-sig")
-            except UnicodeDecodeError as error:
-                raise ImportFileError(
-                    _("The file's text encoding is not UTF-8. Save it as 'CSV UTF-8' and try again.")
-                ) from error
-            rows = iter(list(csv_rows(text)))
-        header = next(rows, None)
-    except Unreadable as error:
-        raise ImportFileError(_unreadable()) from error
+        table = read_table(content, filename)
     except FileCheckError as error:
         raise ImportFileError(error.message) from error
-    if header is None:
-        raise ImportFileError(_("The file has no header row."))
-    return ["" if h is None else str(h) for h in header], rows
+    mapping = recognise(table.headers)
+    if mapping.format.name == "own" and not REQUIRED <= set(mapping.fields):
+        raise ImportFileError(_not_understood(table.headers, mapping))
+    if not table.rows:
+        raise ImportFileError(_("The file has a header row but no rows of customers under it."))
+    rows, numbers, cells = [], [], []
+    width = len(table.headers)
+    filled = dict.fromkeys(mapping.unused, 0)
+    for row in table.rows:
+        values = mapping.row(row.cells)
+        for index in filled:
+            if row.cells[index]:
+                filled[index] += 1
+        if len(row.cells) > width:  # cells past the last header: a column without a name
+            for index in range(width, len(row.cells)):
+                if row.cells[index]:
+                    filled[index] = filled.get(index, 0) + 1
+        rows.append(_normalised(values))
+        numbers.append(row.number)
+        cells.append(row.cells)
+    for index, count in mapping.dropped.items():
+        filled[index] = filled.get(index, 0) + count
+    headers = [*table.headers, *[""] * (max(filled, default=0) + 1 - width)]
+    unused = [(headers[i] or _column_letter(i), count) for i, count in sorted(filled.items()) if count]
+    return FileRows(mapping.format.name, table.headers, rows, numbers, cells, unused)
 
 
-def _unreadable():
-    return _("The file could not be read. Check that it is a CSV (UTF-8, comma-separated) or XLSX file.")
-
-
-def recognise_headers(headers: list[str]) -> tuple[str, dict[str, str]]:
-    """Which export this is, and how its columns map to ours."""
-    stripped = {h.strip() for h in headers}
-    if {"First Name", "Last Name"} <= stripped:
-        return "shopify", SHOPIFY
-    if "billing_address_1" in stripped or "billing_postcode" in stripped:
-        return "woocommerce", WOOCOMMERCE
-    return "own", {c: c for c in OWN_COLUMNS}
-
-
-def read_rows(content: bytes) -> tuple[str, list[dict[str, str]]]:
-    """The shop the file came from, and its rows as our column names to text."""
-    headers, data = read_table(content)
-    shop, mapping = recognise_headers(headers)
-    columns = [mapping.get(h.strip()) for h in headers]
-    missing = REQUIRED - set(columns)
-    if missing:
-        raise ImportFileError(
-            _("Missing columns: %(columns)s. Check the delimiter (comma) and the header row.")
-            % {"columns": ", ".join(sorted(missing))}
-        )
-    postal = columns.index("postal_code") if "postal_code" in columns else -1
-    read = [(index, name) for index, name in enumerate(columns) if name]
-    rows = []
-    for cells in data:
-        width = len(cells)
-        row = {
-            name: value.strip() if isinstance(value, str) else _cell_text(value, pad=5 * (index == postal))
-            for index, name in read
-            if index < width and (value := cells[index]) is not None
+def _not_understood(headers: list[str], mapping) -> str:
+    """Why a file in no format the import knows is refused: the columns it did not
+    understand (or, if it understood them all, that the names are missing), and what it takes."""
+    used = {i for sources in mapping.fields.values() for source in sources for i in source}
+    unknown = [h or _column_letter(i) for i, h in enumerate(headers) if i not in used]
+    if unknown:
+        problem = str(_("The file's columns were not recognised: %(columns)s.")) % {
+            "columns": ", ".join(f"“{h}”" for h in unknown)
         }
-        if any(row.values()):  # a blank line is no row
-            rows.append(_normalised(row))
-    return shop, rows
+    else:
+        problem = str(_("The file has no columns for the first name and the last name."))
+    takes = _(
+        "The import takes the register's own columns (first name and last name at least; see the "
+        "template), or a customer export of Shopify, WooCommerce, Mailchimp, Google Contacts or "
+        "Outlook. Check the header row."
+    )
+    return f"{problem} {takes}"
 
 
-def _cell_text(value, *, pad: int) -> str:
-    """A cell as text. A spreadsheet stores a phone number or a postal code typed as
-    digits as a number, dropping leading zeros: a postal code gets its five digits back
-    (00100 was stored as 100), a phone number is left to its region."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime.datetime):
-        return value.date().isoformat()
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        text = str(int(value)) if isinstance(value, int) or value.is_integer() else str(value)
-        return text.zfill(pad) if pad else text
-    return str(value).strip()
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return str(_("column %(letter)s") % {"letter": letters})
 
 
 def _normalised(row: dict[str, str]) -> dict[str, str]:
-    row["email"] = row.get("email", "").lower()
-    row["country"] = row.get("country", "").upper()
-    if not row.get("phone") and row.get("address_phone"):  # Shopify: the address's phone
-        row["phone"] = row["address_phone"]
+    """The row's values as the register stores them: e-mail in lower case, the country as
+    its code, a Finnish postal code with its zeros (Excel drops them: 00100 became 100),
+    the phone number in international form read by the row's country."""
+    email = row.get("email")
+    row["email"] = email.lower() if email else ""  # cells come stripped
+    country = row.get("country")
+    country = row["country"] = country_code(country) if country else ""
+    postal = row.get("postal_code")
+    if postal and country in ("", "FI") and not (len(postal) == 5 and postal.isdigit()):
+        if postal[:3].upper() == "FI-":
+            postal = postal[3:].strip()
+        if postal.isdigit() and len(postal) < 5:
+            postal = postal.zfill(5)
+        row["postal_code"] = postal
+    if phone := row.get("phone"):
+        row["phone"] = normalise_phone(phone, country if len(country) == 2 else "FI")
+    birth = row.get("birth_date")
+    if birth and (birth in NO_DATE or birth.startswith("--")):
+        row["birth_date"] = ""
     return row
 
 
+# What Outlook and Google write for no birthday (or one without a year).
+NO_DATE = frozenset({"0.0.00", "0.0.0000", "00.00.0000", "1.1.1601", "1601-01-01"})
+
+
 @lru_cache(maxsize=4096)  # a row's number is parsed to match it and again to remember it
-def normalise_phone(value: str) -> str:
+def normalise_phone(value: str, region: str = "FI") -> str:
+    """A phone number in E.164 form, read as the row's country writes it (a Pakistani
+    03004424406 is +923004424406, not Finnish); as it was when it is no number."""
     try:
-        number = phonenumbers.parse(value, "FI")
+        number = phonenumbers.parse(value, region.upper() or "FI")
     except phonenumbers.NumberParseException:
+        return value.strip()
+    if not phonenumbers.is_possible_number(number):
         return value.strip()
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
@@ -383,12 +382,13 @@ def chunks(values: Iterable, size: int = BATCH) -> Iterator[list]:
 
 
 # -- matching and validating --------------------------------------------------
-def _plan(*, content: bytes, source: str) -> _Plan:
-    shop, rows = read_rows(content)
+def _plan(*, content: bytes, source: str, filename: str = "") -> _Plan:
+    read = read_rows(content, filename)
+    rows = read.rows
     suppressed = _suppressed_addresses(rows)
     matches, consented = _existing_matches([row for row in rows if row["email"] not in suppressed])
     results, touched = [], []
-    for number, row in enumerate(rows, start=1):
+    for number, row, cells in zip(read.numbers, rows, read.cells, strict=True):
         if row["email"] in suppressed:  # matches nobody, so none of it reaches a customer
             results.append(RowResult(number=number, status=RowStatus.LEFT_OUT))
             continue
@@ -398,14 +398,19 @@ def _plan(*, content: bytes, source: str) -> _Plan:
                 break
         if match is None:
             match = _Planned(customer=Customer(source=source), is_new=True)  # S8: its source
+        result = _apply(row, match, number=number)
+        if result.status == RowStatus.INVALID:
+            # Skipped: it changes nobody, and a later row of the same person does not
+            # match what it would have created.
+            result.cells = cells
+            results.append(result)
+            continue
         if not match.rows:
             touched.append(match)
-        result = _apply(row, match, number=number)
-        if result.status != RowStatus.INVALID:
-            match.changed.update(result.changed)
-            if _brings_consent(row, match, consented):
-                match.consent = True
-                result.status = RowStatus.NEW if result.status == RowStatus.NEW else RowStatus.UPDATED
+        match.changed.update(result.changed)
+        if _brings_consent(row, match, consented):
+            match.consent = True
+            result.status = RowStatus.NEW if result.status == RowStatus.NEW else RowStatus.UPDATED
         match.rows += 1
         results.append(result)
         customer = match.customer
@@ -414,7 +419,8 @@ def _plan(*, content: bytes, source: str) -> _Plan:
         ):
             matches.setdefault(key, match)  # a later row of the same person matches it
     planned = [p for p in touched if p.is_new or p.changed or p.consent]
-    return _Plan(outcome=ImportOutcome(shop=shop, rows=results), planned=planned)
+    outcome = ImportOutcome(shop=read.shop, rows=results, headers=read.headers, unused_columns=read.unused)
+    return _Plan(outcome=outcome, planned=planned)
 
 
 def _apply(row: dict[str, str], match: _Planned, *, number: int) -> RowResult:
@@ -439,7 +445,15 @@ def _apply(row: dict[str, str], match: _Planned, *, number: int) -> RowResult:
                 continue
         elif name == "country" and not text:
             value = "FI"
+        elif name == "country" and not (len(text) == 2 and text.isalpha()):
+            errors[name] = [COUNTRY_CODE]
+            continue
         values[name] = value
+    if creating and not (row.get("first_name") and row.get("last_name")):
+        errors[NON_FIELD_ERRORS] = [NO_NAME]
+        values.pop("first_name", None)
+        values.pop("last_name", None)
+    before_values = {name: getattr(customer, name) for name in values}
     changed: list[str] = []
     for name, value in values.items():
         if creating:
@@ -451,11 +465,15 @@ def _apply(row: dict[str, str], match: _Planned, *, number: int) -> RowResult:
             if _text(getattr(customer, name)) != before:
                 changed.append(name)
     exclude = CUSTOMER_FIELDS.difference(changed)
+    if NON_FIELD_ERRORS in errors:
+        exclude = exclude | {"first_name", "last_name"}
     try:
         customer.full_clean(exclude=exclude, validate_unique=UNIQUE_CHECKS)
     except ValidationError as error:
         errors = error.update_error_dict(errors)
     if errors:
+        for name, value in before_values.items():  # the row is skipped: it changes nothing
+            setattr(customer, name, value)
         reasons = {
             name: [str(m) for m in ValidationError(problems).messages] for name, problems in errors.items()
         }

@@ -59,6 +59,7 @@ def shots(request):
         page.screenshot(path=path, full_page=True)
         return path
 
+    take.folder = folder  # type: ignore[attr-defined]
     return take
 
 

@@ -62,7 +62,9 @@ def test_owner_imports_a_shop_export_from_the_customer_list(
     expect(preview.nth(1)).to_contain_text("uusi")
     page.get_by_role("button", name="Vahvista tuonti").click()
     shots(page, "import-done")
-    expect(page.locator(".messagelist")).to_contain_text("Tuotu: 1 uutta, 1 päivitettyä")
+    expect(page.locator(".messagelist")).to_contain_text(
+        "Tuonti valmis – uusia asiakkaita: 1, päivitettyjä: 1"
+    )
 
     from customers.models import Customer
 
@@ -208,3 +210,39 @@ def test_owner_adds_an_order_for_a_customer_found_by_part_of_the_surname(
     expect(row).to_contain_text("Aino Mäkelä-Virtanen")
     order = Order.objects.get(order_number="2026-0042")
     assert order.customer == aino and str(order.total) == "65.50"
+
+
+def test_owner_imports_a_shopify_export_skipping_the_row_without_a_name(
+    page, live_server, admin_login, owner_account, shots
+):
+    """Issue 19: a Shopify 2024 export with a newsletter subscriber who has only an
+    e-mail address: the preview names row 3 and why, in Finnish; the owner imports the
+    other rows, sees the skipped one again and downloads it as a CSV to fix."""
+    from pathlib import Path
+
+    from customers.models import Customer
+
+    fixture = Path(__file__).resolve().parents[1] / "customers" / "fixtures" / "shopify_2024.csv"
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.set_extra_http_headers({"Accept-Language": "fi"})
+    admin_login(page, owner_account, PASSWORD)
+    page.goto(f"{live_server.url}/admin/customers/customer/import/")
+    expect(page.locator("#import-formats")).to_contain_text("Mailchimp")
+    shots(page, "import-page")
+    page.set_input_files("input[type=file]", str(fixture))
+    page.get_by_role("button", name="Esikatsele").click()
+    invalid = page.locator("#invalid-rows tbody tr")
+    expect(invalid).to_have_count(1)
+    expect(invalid.first).to_contain_text("3")
+    expect(invalid.first).to_contain_text("Riviltä puuttuu etunimi tai sukunimi")
+    expect(page.locator("#preview-rows tbody tr")).to_have_count(2)
+    shots(page, "import-preview-skipped-rows")
+    page.screenshot(path=shots.folder / "import-preview-skipped-rows-1366x768.png")
+    page.get_by_role("button", name="Tuo 2 kelvollista riviä ja ohita luetellut rivit").click()
+    expect(page.locator("#invalid-rows tbody tr")).to_have_count(1)
+    page.screenshot(path=shots.folder / "import-result-skipped-rows-1366x768.png")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Lataa ohitetut rivit (CSV)").click()
+    content = Path(download.value.path()).read_bytes().decode("utf-8-sig")
+    assert "tilaaja@example.fi" in content and "Miksi rivi ohitettiin" in content
+    assert sorted(Customer.objects.values_list("last_name", flat=True)) == ["Asiakas", "Khan"]

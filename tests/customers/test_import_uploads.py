@@ -50,11 +50,11 @@ def age(path, seconds: int) -> None:
 
 def test_cancel_deletes_the_file_and_the_preview_cannot_be_confirmed(owner_client, upload_dir):
     response = preview(owner_client)
-    assert f'action="{CANCEL}"' in response.text and "Cancel the import" in response.text
+    assert f'action="{CANCEL}"' in response.text and "Import nothing" in response.text
     assert len(waiting(upload_dir)) == 1
     cancelled = owner_client.post(CANCEL, HTTP_ACCEPT_LANGUAGE="en", follow=True)
     assert cancelled.redirect_chain[-1][0] == IMPORT
-    assert "The import was cancelled and the uploaded file deleted." in cancelled.text
+    assert "Nothing was imported, and the uploaded file was deleted." in cancelled.text
     assert waiting(upload_dir) == [] and "customer_import" not in owner_client.session
     late = owner_client.post(CONFIRM, {"token": token_of(response)}, HTTP_ACCEPT_LANGUAGE="en", follow=True)
     assert "Upload the file again" in late.text and not Customer.objects.exists()
@@ -169,6 +169,6 @@ def test_find_personal_data_looks_in_the_waiting_files(owner_client, upload_dir,
 
 
 def test_a_preview_with_invalid_rows_keeps_no_file(owner_client, upload_dir):
-    response = preview(owner_client, b"first_name,last_name,postal_code\r\nVirhe,Rivi,1\r\n")
+    response = preview(owner_client, b"first_name,last_name,postal_code\r\nVirhe,Rivi,1X\r\n")
     assert response.context["outcome"].invalid == 1
     assert waiting(upload_dir) == []

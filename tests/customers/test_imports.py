@@ -149,15 +149,16 @@ def test_the_preview_writes_nothing(owner_client):
     assert not CustomerChange.objects.exists()
 
 
-def test_an_invalid_row_after_many_valid_ones_imports_nothing(owner_client, owner):
-    """S8: all or nothing, also when the invalid row comes after thousands of valid ones."""
+def test_an_invalid_row_after_many_valid_ones_imports_nothing_unless_skipped(owner_client, owner):
+    """S8: nothing is imported without staff choosing to skip the invalid row, also when
+    it comes after thousands of valid ones; its number is the spreadsheet's (header = 1)."""
     rows = ["first_name,last_name,email,postal_code"]
     rows += [f"Monta,Rivia{i},monta{i}@example.fi,00100" for i in range(2500)]
-    rows.append("Viallinen,Rivi,viallinen@example.fi,123")
+    rows.append("Viallinen,Rivi,viallinen@example.fi,1234X")
     content = "\n".join(rows).encode()
     response = preview(owner_client, content)
-    assert [row.number for row in response.context["outcome"].invalid_rows] == [2501]
-    assert not response.context["confirm_form"]
+    assert [row.number for row in response.context["outcome"].invalid_rows] == [2502]
+    assert response.context["confirm_form"].initial["skip_invalid"]
     outcome = import_customers(content=content, source="import", actor=owner)
     assert not outcome.imported and outcome.invalid == 1 and outcome.new == 2500
     assert not Customer.objects.exists()
@@ -206,30 +207,30 @@ def test_a_person_who_asked_never_to_be_contacted_again_is_left_out(owner_client
     assert event.counts["left_out_suppressed"] == 1 and event.counts["new"] == 1
 
 
-def test_one_invalid_row_imports_nothing_and_says_why(owner_client):
-    """S8: all or nothing, with the reason per row."""
+def test_one_invalid_row_is_listed_with_why_before_anything_is_imported(owner_client):
+    """S8: the preview lists the row by its number in the spreadsheet, with the reason."""
     content = (
         "first_name,last_name,email,postal_code,city\n"
         "Hyvä,Rivi,hyva@example.fi,00100,Helsinki\n"
-        "Huono,Rivi,huono@example.fi,123,Helsinki\n"
+        "Huono,Rivi,huono@example.fi,123456,Helsinki\n"
     ).encode()
     response = preview(owner_client, content)
     outcome = response.context["outcome"]
-    assert [(row.number, list(row.errors)) for row in outcome.invalid_rows] == [(2, ["postal_code"])]
+    assert [(row.number, list(row.errors)) for row in outcome.invalid_rows] == [(3, ["postal_code"])]
     assert "five digits" in response.text
-    assert not response.context["confirm_form"]
+    assert "Import the 1 valid row and skip the rows listed" in response.text
     assert not Customer.objects.exists()
 
 
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("first_name;last_name\nAino;Mäkinen\n".encode(), "Missing columns"),
-        ("first_name,last_name\nAino,Mäkinen\n".encode("utf-16"), "encoding"),
+        ("first_name|last_name\nAino|Mäkinen\n".encode(), "were not recognised: “first_name|last_name”"),
         (bytes(range(256)) * 400, ""),
-        (b"email,city\nx@example.fi,Oulu\n", "Missing columns"),
+        (b"email,city,huom\nx@example.fi,Oulu,x\n", "were not recognised: “huom”"),
+        (b"email,city\nx@example.fi,Oulu\n", "no columns for the first name and the last name"),
     ],
-    ids=["wrong-delimiter", "bad-encoding", "garbage", "missing-columns"],
+    ids=["unknown-delimiter", "garbage", "unknown-column", "missing-columns"],
 )
 def test_broken_files_change_nothing_and_say_why(owner_client, content, message):
     response = preview(owner_client, content)
@@ -397,17 +398,17 @@ def test_finnish_dates_are_read(owner_client):
 
 def test_a_preview_of_a_large_file_shows_every_invalid_row_and_the_first_rows(owner_client):
     rows = ["first_name,last_name,postal_code"] + [f"Iso,Tiedosto{i},00100" for i in range(700)]
-    rows.append("Huono,Postinumero,1")
+    rows.append("Huono,Postinumero,1X")
     response = preview(owner_client, "\n".join(rows).encode())
     assert "Tiedosto499<" in response.text and "Tiedosto500<" not in response.text
-    assert response.context["invalid_rows"][0][0] == 701
+    assert response.context["invalid_rows"][0][0] == 702
     assert "201 more rows are not shown" in response.text
 
 
 def test_the_import_speaks_finnish_by_default(owner_client):
     upload = SimpleUploadedFile("c.csv", b"sahkoposti\nx@example.fi\n")
     response = owner_client.post(IMPORT, {"import_file": upload, "source": "import"})
-    assert "Sarakkeita puuttuu: first_name, last_name" in response.text
+    assert "Tiedoston sarakkeita ei tunnistettu: “sahkoposti”" in response.text
     upload = SimpleUploadedFile("c.csv", b"first_name,last_name\nAino,Suominen\n")
     response = owner_client.post(IMPORT, {"import_file": upload, "source": "import"})
     assert "Uusia: 1." in response.text and "Vahvista tuonti" in response.text
