@@ -10,6 +10,7 @@ cancelled or replaced by a newer upload, and when it is older than an hour.
 
 from __future__ import annotations
 
+import re
 from pathlib import PurePath
 from typing import cast
 
@@ -37,6 +38,7 @@ SESSION_KEY = "customer_import"
 # named otherwise (.html, .xls, .ods, .json...) is refused with the formats it may be.
 IMPORT_SUFFIXES = (".csv", ".xlsx")
 BAN_LIST_SUFFIXES = (".csv", ".txt")
+SAME_PERSON = re.compile(r"\d{1,9}:\d{1,18}")
 PREVIEW_ROWS = 500  # rows shown in the preview; every invalid row is shown as well
 
 
@@ -76,8 +78,22 @@ class CustomerImportForm(forms.Form):
         return upload
 
 
+class SamePersonField(forms.MultipleChoiceField):
+    """The conflicts ticked as the same person, as "row:customer id" values; whichever
+    no longer is a conflict when the file is imported is ignored (customers/imports.py)."""
+
+    def valid_value(self, value) -> bool:
+        return bool(SAME_PERSON.fullmatch(str(value)))
+
+    def clean(self, value) -> frozenset[tuple[int, int]]:
+        return frozenset(
+            (int(row), int(pk)) for row, pk in (item.split(":") for item in super().clean(value))
+        )
+
+
 class ConfirmImportForm(forms.Form):
     token = forms.CharField(widget=forms.HiddenInput)
+    same_person = SamePersonField(required=False, widget=forms.MultipleHiddenInput)
 
 
 # -- the pages --------------------------------------------------------------------
@@ -128,7 +144,12 @@ def confirm_import_view(model_admin, request: HttpRequest):
         return HttpResponseRedirect(reverse("admin:customers_customer_import"))
     request.session.pop(SESSION_KEY, None)
     try:
-        outcome = import_customers(content=content, source=kept["source"], actor=request.user)
+        outcome = import_customers(
+            content=content,
+            source=kept["source"],
+            actor=request.user,
+            same_person=form.cleaned_data["same_person"],
+        )
     except ImportFileError as error:  # the limits were lowered since the preview
         messages.error(request, error.message)
         return HttpResponseRedirect(reverse("admin:customers_customer_import"))
@@ -156,16 +177,53 @@ def _preview_page(model_admin, request, outcome: ImportOutcome, *, confirm_form,
     invalid = [(row.number, _reasons(row.errors)) for row in outcome.invalid_rows]
     shown = [row for row in outcome.rows[:PREVIEW_ROWS] if row.status != RowStatus.INVALID]
     context = {
+        "conflicts": [_conflict_shown(row) for row in outcome.conflict_rows],
         "title": _("Import customers: preview"),
         "outcome": outcome,
         "confirm_form": confirm_form,
         "source_label": Source(source).label,
         "columns": [cast(Field, Customer._meta.get_field(name)).verbose_name for name in FIELDS],
         "invalid_rows": invalid,
-        "shown_rows": [(row, [row.values.get(name, "") for name in FIELDS]) for row in shown],
+        "shown_rows": [(row, [_cell(row, name) for name in FIELDS]) for row in shown],
         "more_rows": max(0, len(outcome.rows) - PREVIEW_ROWS),
     }
     return _page(model_admin, request, "admin/customers/customer_import_preview.html", context)
+
+
+def _cell(row, name: str) -> dict[str, str]:
+    """One cell of the preview: the row's value; for an update, the value it replaces
+    beside it, or the register's spelling it keeps instead of the file's."""
+    if name in row.kept:
+        return {"value": row.kept[name], "file": row.values.get(name, "")}
+    return {"value": row.values.get(name, ""), "changed": name in row.previous, "old": row.previous.get(name)}
+
+
+def _conflict_shown(row) -> dict:
+    """A conflict as the preview shows it: the file's person beside the register's."""
+    conflict = row.conflict
+    shared = _("the same e-mail address") if conflict.shared == "email" else _("the same phone number")
+    return {
+        "number": row.number,
+        "value": f"{row.number}:{conflict.customer_id}",
+        "file": _person(row.values),
+        "register": _person(conflict.register),
+        "customer_url": reverse("admin:customers_customer_change", args=[conflict.customer_id]),
+        "shared": shared,
+        "same_person": conflict.same_person,
+    }
+
+
+def _person(values: dict[str, str]) -> list[str]:
+    """A person's name, contact details and address as lines (the empty ones left out)."""
+    get = values.get
+    lines = [
+        f"{get('first_name', '')} {get('last_name', '')}",
+        get("email", ""),
+        get("phone", ""),
+        get("street_address", ""),
+        f"{get('postal_code', '')} {get('city', '')}",
+    ]
+    return [line.strip() for line in lines if line.strip()]
 
 
 def _reasons(errors: dict[str, list[str]]) -> list[tuple[str, str]]:
