@@ -7,9 +7,9 @@ from django.urls import reverse
 from openpyxl import Workbook
 
 from customers.imports import import_customers
-from customers.models import Customer, CustomerChange, EmailMarketingConsent, MarketingObjection
+from customers.models import Customer, CustomerChange, EmailMarketingConsent
 from privacy.models import AuditEvent
-from tests.factories import CustomerFactory, MarketingObjectionFactory
+from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -253,42 +253,6 @@ def test_import_is_audited_with_counts(owner_client, owner):
     events = AuditEvent.objects.filter(action="import", object_type="customers.customer")
     assert events.count() == 2  # the preview and the import
     assert events.latest("id").counts["new"] == 2 and events.latest("id").actor_id == owner.pk
-
-
-def test_ban_list_records_direct_advertising_objections(owner_client):
-    """S17: everyone on a direct-marketing ban list gets an objection from the ban register."""
-    banned = CustomerFactory(
-        first_name="Kiello", last_name="Listalla", street_address="Kieltotie 1", postal_code="00100"
-    )
-    already = CustomerFactory(
-        first_name="Jo", last_name="Kieltänyt", street_address="Tie 2", postal_code="00200"
-    )
-    MarketingObjectionFactory(customer=already, purpose="direct_advertising")
-    free = CustomerFactory(
-        first_name="Vapaa", last_name="Ihminen", street_address="Kieltotie 1", postal_code="00100"
-    )
-    content = (
-        "etunimi;sukunimi;katuosoite;postinumero\n"
-        "Kiello;Listalla;Kieltotie  1;00100\nJo;Kieltänyt;Tie 2;00200\n"
-        "Ei;Rekisterissä;Muu 3;00300\n"
-    ).encode()
-    response = owner_client.post(
-        reverse("admin:customers_customer_banlist"),
-        {"file": SimpleUploadedFile("ban.csv", content)},
-        follow=True,
-    )
-    assert "1 uutta kieltoa" in response.text or "1 new objections" in response.text
-    objection = MarketingObjection.objects.get(customer=banned)
-    assert objection.channel == "ban_register" and objection.purpose == "direct_advertising"
-    assert already.objections.count() == 1 and not free.objections.exists()
-    assert banned not in Customer.objects.contactable("direct_advertising")
-
-
-def test_bad_ban_list_gets_a_message(owner_client):
-    response = owner_client.post(
-        reverse("admin:customers_customer_banlist"), {"file": SimpleUploadedFile("ban.csv", b"name\nx\n")}
-    )
-    assert response.status_code == 400 and "first_name" in response.text
 
 
 @pytest.mark.parametrize("earlier_row", ["new_in_this_file", "existing_customer"])
