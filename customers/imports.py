@@ -4,7 +4,10 @@ The app's own CSV/XLSX format and the customer exports of Shopify and
 WooCommerce are recognised by their headers. Rows are matched to existing
 customers by e-mail, then phone, then first and last name with postal code, so
 a customer who is already in the register is updated, not duplicated; a person
-listed twice in one file becomes one customer. Every row is validated by the
+listed twice in one file becomes one customer. Two people are never merged: a row
+found by e-mail or phone whose first name differs is a conflict, another person
+unless staff tick it, and a file's spelling in other case or without accents never
+replaces a name or address (customers/matching.py). Every row is validated by the
 customer's own rules (Customer.full_clean on what the row sets); a file with any
 invalid row imports nothing, and the preview says which row and why. Rows of
 people erased at their wish never to be contacted again match nobody and are
