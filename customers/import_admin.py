@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 from pathlib import PurePath
 from typing import cast
 
@@ -30,7 +31,7 @@ from django.utils.translation import gettext_lazy as _
 from privacy.audit import record
 from privacy.models import AuditAction
 
-from .banlist import BanListError, apply_ban_list
+from .banlist import NAME, STREET, BanListError, BanListOutcome, apply_ban_list, preview_ban_list
 from .import_formats import format_label, own_headers
 from .import_uploads import claim_upload, discard_upload, keep_upload, read_upload, sweep_uploads
 from .imports import FIELDS, ImportFileError, ImportOutcome, RowStatus, import_customers, preview_import
@@ -42,7 +43,9 @@ SKIPPED_KEY = "customer_import_skipped"  # the token of the file of the rows the
 # The formats the import reads (by content: customers/tabular.py); a file named
 # otherwise (.html, .xls, .json...) is refused with the formats it may be.
 IMPORT_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".ods")
-BAN_LIST_SUFFIXES = (".csv", ".txt")
+BAN_LIST_SUFFIXES = (".csv", ".txt", ".xlsx", ".ods")
+BAN_LIST_SESSION_KEY = "ban_list"
+SAME_PERSON = re.compile(r"\d{1,9}:\d{1,18}")
 PREVIEW_ROWS = 500  # rows shown in the preview; every invalid row is shown as well
 
 
@@ -82,11 +85,25 @@ class CustomerImportForm(forms.Form):
         return upload
 
 
+class SamePersonField(forms.MultipleChoiceField):
+    """The conflicts ticked as the same person, as "row:customer id" values; whichever
+    no longer is a conflict when the file is imported is ignored (customers/imports.py)."""
+
+    def valid_value(self, value) -> bool:
+        return bool(SAME_PERSON.fullmatch(str(value)))
+
+    def clean(self, value) -> frozenset[tuple[int, int]]:
+        return frozenset(
+            (int(row), int(pk)) for row, pk in (item.split(":") for item in super().clean(value))
+        )
+
+
 class ConfirmImportForm(forms.Form):
     token = forms.CharField(widget=forms.HiddenInput)
     # Set when the preview listed rows that cannot be imported: staff chose to import
     # the others and skip those.
     skip_invalid = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    same_person = SamePersonField(required=False, widget=forms.MultipleHiddenInput)
 
 
 # -- the pages --------------------------------------------------------------------
@@ -171,6 +188,7 @@ def confirm_import_view(model_admin, request: HttpRequest):
             actor=request.user,
             filename=f"file{kept.get('suffix', '')}",
             skip_invalid=form.cleaned_data["skip_invalid"],
+            same_person=form.cleaned_data["same_person"],
         )
     except ImportFileError as error:  # the limits were lowered since the preview
         messages.error(request, error.message)
@@ -290,6 +308,7 @@ def _preview_page(model_admin, request, outcome: ImportOutcome, *, confirm_form,
     invalid = [(row.number, _reasons(row.errors)) for row in outcome.invalid_rows]
     shown = [row for row in outcome.rows[:PREVIEW_ROWS] if row.status != RowStatus.INVALID]
     context = {
+        "conflicts": [_conflict_shown(row) for row in outcome.conflict_rows],
         "title": _("Import customers: preview"),
         "outcome": outcome,
         "format_label": format_label(outcome.shop),
@@ -297,10 +316,46 @@ def _preview_page(model_admin, request, outcome: ImportOutcome, *, confirm_form,
         "source_label": Source(source).label,
         "columns": [cast(Field, Customer._meta.get_field(name)).verbose_name for name in FIELDS],
         "invalid_rows": invalid,
-        "shown_rows": [(row, [row.values.get(name, "") for name in FIELDS]) for row in shown],
+        "shown_rows": [(row, [_cell(row, name) for name in FIELDS]) for row in shown],
         "more_rows": max(0, len(outcome.rows) - PREVIEW_ROWS),
     }
     return _page(model_admin, request, "admin/customers/customer_import_preview.html", context)
+
+
+def _cell(row, name: str) -> dict[str, str]:
+    """One cell of the preview: the row's value; for an update, the value it replaces
+    beside it, or the register's spelling it keeps instead of the file's."""
+    if name in row.kept:
+        return {"value": row.kept[name], "file": row.values.get(name, "")}
+    return {"value": row.values.get(name, ""), "changed": name in row.previous, "old": row.previous.get(name)}
+
+
+def _conflict_shown(row) -> dict:
+    """A conflict as the preview shows it: the file's person beside the register's."""
+    conflict = row.conflict
+    shared = _("the same e-mail address") if conflict.shared == "email" else _("the same phone number")
+    return {
+        "number": row.number,
+        "value": f"{row.number}:{conflict.customer_id}",
+        "file": _person(row.values),
+        "register": _person(conflict.register),
+        "customer_url": reverse("admin:customers_customer_change", args=[conflict.customer_id]),
+        "shared": shared,
+        "same_person": conflict.same_person,
+    }
+
+
+def _person(values: dict[str, str]) -> list[str]:
+    """A person's name, contact details and address as lines (the empty ones left out)."""
+    get = values.get
+    lines = [
+        f"{get('first_name', '')} {get('last_name', '')}",
+        get("email", ""),
+        get("phone", ""),
+        get("street_address", ""),
+        f"{get('postal_code', '')} {get('city', '')}",
+    ]
+    return [line.strip() for line in lines if line.strip()]
 
 
 def _reasons(errors: dict[str, list[str]]) -> list[tuple[str, str]]:
@@ -412,7 +467,15 @@ class CustomerImportMixin(admin.ModelAdmin):
 
 class BanListForm(forms.Form):
     file = forms.FileField(
-        label=_("Ban list (CSV)"), help_text=_("Columns: first_name, last_name, street_address, postal_code.")
+        label=_("Ban list"),
+        widget=forms.ClearableFileInput(attrs={"accept": ",".join(BAN_LIST_SUFFIXES)}),
+        help_text=_(
+            "CSV (semicolon- or comma-separated, Windows-1252 or UTF-8), XLSX or ODS, as the "
+            "list provider hands it over. A direct-mail ban list has the columns SUKUNIMI, "
+            "ETUNIMET, LÄHIOSOITE, POSTINUMERO (POSTITOIMIPAIKKA may be there too); a telephone "
+            "ban list has the column PUHELIN. English column names (last_name, first_name, "
+            "street_address, postal_code, phone) do as well."
+        ),
     )
 
     def clean_file(self):
@@ -421,34 +484,104 @@ class BanListForm(forms.Form):
         return upload
 
 
+class ConfirmBanListForm(forms.Form):
+    """The preview's token; the ticked near matches ("row:customer id" values, those the
+    preview offered) are read by apply_ban_list, which ignores any it did not offer."""
+
+    token = forms.CharField(widget=forms.HiddenInput)
+
+
 def banlist_view(model_admin, request: HttpRequest):
+    """Upload a ban list; the preview shows who matches, who nearly matches (to tick)
+    and how many are not in the register; confirming records the objections."""
+    if request.method == "POST" and "token" in request.POST:
+        return _confirm_ban_list(model_admin, request)
+    if request.method == "POST" and "cancel" in request.POST:
+        kept = request.session.pop(BAN_LIST_SESSION_KEY, None) or {}
+        discard_upload(kept.get("token", ""))
+        messages.info(request, _("The ban list was not imported and the uploaded file was deleted."))
+        return HttpResponseRedirect(reverse("admin:customers_customer_banlist"))
+    sweep_uploads()
     form = BanListForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        content = upload.read()
         try:
-            outcome = apply_ban_list(content=form.cleaned_data["file"].read(), actor=request.user)
+            outcome = preview_ban_list(content=content, filename=upload.name)
         except BanListError as error:
-            form.add_error("file", str(error))
+            form.add_error("file", error.message)
         else:
-            messages.success(
-                request,
-                gettext(
-                    "%(rows)s people on the list: %(recorded)s new objections recorded, "
-                    "%(already)s already in force, %(unmatched)s not in the register."
-                )
-                % {
-                    "rows": outcome.rows,
-                    "recorded": outcome.recorded,
-                    "already": outcome.already_in_force,
-                    "unmatched": outcome.unmatched,
-                },
+            record(
+                action=AuditAction.IMPORT,
+                actor=request.user,
+                object_type="customers.marketingobjection",
+                fields=["ban_list_preview"],
+                counts=outcome.counts(),
             )
-            return HttpResponseRedirect(reverse("admin:customers_customer_banlist"))
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "form": form,
-        "title": _("Import a direct-marketing ban list"),
-        "opts": model_admin.model._meta,
-    }
-    return TemplateResponse(
-        request, "admin/customers/banlist.html", context, status=400 if form.errors else 200
+            discard_upload(request.session.get(BAN_LIST_SESSION_KEY, {}).get("token", ""))
+            token = keep_upload(content)
+            request.session[BAN_LIST_SESSION_KEY] = {"token": token, "filename": upload.name}
+            return _ban_list_preview(model_admin, request, outcome, token)
+    context = {"form": form, "title": _("Import a ban list")}
+    return _page(
+        model_admin, request, "admin/customers/banlist.html", context, status=400 if form.errors else 200
     )
+
+
+def _ban_list_preview(model_admin, request, outcome: BanListOutcome, token: str):
+    context = {
+        "title": _("Import a ban list: preview"),
+        "outcome": outcome,
+        "confirm_form": ConfirmBanListForm(initial={"token": token}),
+        "matches": outcome.matches[:PREVIEW_ROWS],
+        "more_matches": max(0, len(outcome.matches) - PREVIEW_ROWS),
+        "near": outcome.near,
+        "street_differs": STREET,
+        "name_differs": NAME,
+    }
+    return _page(model_admin, request, "admin/customers/banlist_preview.html", context)
+
+
+def _confirm_ban_list(model_admin, request):
+    """Record the previewed list's objections, the file deleted first (a second confirm
+    finds nothing and records nothing)."""
+    kept = request.session.get(BAN_LIST_SESSION_KEY) or {}
+    form = ConfirmBanListForm(request.POST)
+    content = None
+    if form.is_valid() and form.cleaned_data["token"] == kept.get("token"):
+        content = claim_upload(kept["token"])
+    if content is None:
+        messages.error(
+            request,
+            _("The preview has expired, was replaced or was already imported. Upload the file again."),
+        )
+        return HttpResponseRedirect(reverse("admin:customers_customer_banlist"))
+    request.session.pop(BAN_LIST_SESSION_KEY, None)
+    try:
+        outcome = apply_ban_list(
+            content=content,
+            filename=kept.get("filename", ""),
+            actor=request.user,
+            same_person=request.POST.getlist("same_person"),
+        )
+    except BanListError as error:  # the limits were lowered since the preview
+        messages.error(request, error.message)
+        return HttpResponseRedirect(reverse("admin:customers_customer_banlist"))
+    messages.success(
+        request,
+        ngettext(
+            "%(rows)s person on the list: %(recorded)s new objections recorded (%(purpose)s), "
+            "%(already)s already in force, %(unmatched)s not in the register.",
+            "%(rows)s people on the list: %(recorded)s new objections recorded (%(purpose)s), "
+            "%(already)s already in force, %(unmatched)s not in the register.",
+            outcome.rows,
+        )
+        % {
+            "rows": outcome.rows,
+            "recorded": outcome.recorded,
+            "purpose": outcome.purpose_label.lower(),
+            "already": outcome.already_in_force,
+            "unmatched": outcome.unmatched,
+        },
+    )
+    return HttpResponseRedirect(reverse("admin:customers_customer_banlist"))

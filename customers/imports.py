@@ -5,7 +5,10 @@ English) or a customer export of Shopify, WooCommerce, Mailchimp, Google Contact
 Outlook is recognised by its headers (customers/import_formats.py). Rows are matched
 to existing customers by e-mail, then phone, then first and last name with postal
 code, so a customer who is already in the register is updated, not duplicated; a
-person listed twice in one file becomes one customer. Every row is validated by the
+person listed twice in one file becomes one customer. Two people are never merged: a
+row found by e-mail or phone whose first name differs is a conflict, another person
+unless staff tick it, and a file's spelling in other case or without accents never
+replaces a name or address (customers/matching.py). Every row is validated by the
 customer's own rules (Customer.full_clean on what the row sets); the preview lists
 each invalid row with its row number in the spreadsheet and why, and staff choose to
 import the valid rows and skip those, or to import nothing. Rows of
@@ -42,6 +45,7 @@ from privacy.models import AuditAction
 from .changes import change_entry
 from .import_formats import FIELDS, country_code, recognise
 from .import_limits import FileCheckError
+from .matching import SPELLING_FIELDS, Conflict, PeopleByKey, file_spelling_wins, fold, same_first_name
 from .models import Channel, Customer, CustomerChange, EmailMarketingConsent
 from .tabular import read_table
 
@@ -68,6 +72,10 @@ UNIQUE_CHECKS = bool(
 # 1.5.1990 and 01.05.1990 alike (strptime takes one digit or two); a workbook's dates
 # come as ISO, with a time when the cell has one.
 DATE = forms.DateField(required=False, input_formats=["%d.%m.%Y", "%Y-%m-%d", "%Y-%m-%d %H:%M:%S"])
+
+
+# The conflicts staff ticked in the preview as the same person: (row number, customer id).
+SamePerson = frozenset[tuple[int, int]]
 
 
 class ImportFileError(ValueError):
@@ -98,6 +106,9 @@ class RowResult:
     changed: list[str] = field(default_factory=list)
     errors: dict[str, list[str]] = field(default_factory=dict)
     cells: list[str] = field(default_factory=list)  # a skipped row's cells as in the file
+    previous: dict[str, str] = field(default_factory=dict)  # an update's changed fields, as they were
+    kept: dict[str, str] = field(default_factory=dict)  # the register's spelling the file's did not replace
+    conflict: Conflict | None = None  # found by e-mail or phone, but the first name differs
 
     @property
     def status_label(self) -> str:
@@ -147,6 +158,10 @@ class ImportOutcome:
     def invalid_rows(self) -> list[RowResult]:
         return [row for row in self.rows if row.status == RowStatus.INVALID]
 
+    @property
+    def conflict_rows(self) -> list[RowResult]:
+        return [row for row in self.rows if row.conflict is not None]
+
     def counts(self) -> dict[str, int]:
         """The counts for the audit log (never values)."""
         return {
@@ -157,6 +172,10 @@ class ImportOutcome:
             "invalid": self.invalid,
             "left_out_suppressed": self.left_out_suppressed,
             "skipped": self.invalid if self.skipped else 0,
+            "conflicts": len(self.conflict_rows),
+            "conflicts_same_person": sum(
+                1 for row in self.conflict_rows if row.conflict and row.conflict.same_person
+            ),
         }
 
 
@@ -177,15 +196,23 @@ class _Plan:
     planned: list[_Planned]
 
 
-def preview_import(*, content: bytes, source: str, filename: str = "") -> ImportOutcome:
+def preview_import(
+    *, content: bytes, source: str, filename: str = "", same_person: SamePerson = frozenset()
+) -> ImportOutcome:
     """Read, match and validate a file, writing nothing: what the preview shows."""
     with _automatic_gc_paused():
-        return _plan(content=content, source=source, filename=filename).outcome
+        return _plan(content=content, source=source, filename=filename, same_person=same_person).outcome
 
 
 @transaction.atomic
 def import_customers(
-    *, content: bytes, source: str, actor, filename: str = "", skip_invalid: bool = False
+    *,
+    content: bytes,
+    source: str,
+    actor,
+    filename: str = "",
+    skip_invalid: bool = False,
+    same_person: SamePerson = frozenset(),
 ) -> ImportOutcome:
     """Import a customer file: every row, or (skip_invalid, as staff chose in the
     preview) every valid row, the invalid ones being skipped and listed.
@@ -193,6 +220,9 @@ def import_customers(
     1. read the file and recognise its headers (customers/import_formats.py);
     2. leave out the rows of people who asked never to be contacted again (counted);
     3. match the other rows to customers in bulk (e-mail, phone, name with postal code);
+       a row found by e-mail or phone whose first name differs is a conflict: another
+       person, a new customer, unless `same_person` holds its (row number, customer id)
+       (customers/matching.py);
     4. validate every row; if any row is invalid and they are not to be skipped,
        stop here and write nothing;
     5. INSERT the new customers and UPDATE the changed columns of the matched ones;
@@ -200,7 +230,7 @@ def import_customers(
     7. record an audit event with the counts.
     """
     with _automatic_gc_paused():
-        plan = _plan(content=content, source=source, filename=filename)
+        plan = _plan(content=content, source=source, filename=filename, same_person=same_person)
         outcome = plan.outcome
         if not outcome.invalid or skip_invalid:
             _write(plan.planned, source=source, actor=actor)
@@ -361,7 +391,7 @@ def _keys(email, phone, first, last, postal, *, stored: bool = False) -> list[tu
         # A stored number is already in E.164 form unless it was invalid when saved.
         keys.append(("phone", phone if stored and phone.startswith("+") else normalise_phone(phone)))
     if first and last and postal:
-        keys.append(("name", first.strip().casefold(), last.strip().casefold(), postal.strip()))
+        keys.append(("name", fold(first), fold(last), postal.strip()))
     return keys
 
 
@@ -382,7 +412,7 @@ def chunks(values: Iterable, size: int = BATCH) -> Iterator[list]:
 
 
 # -- matching and validating --------------------------------------------------
-def _plan(*, content: bytes, source: str, filename: str = "") -> _Plan:
+def _plan(*, content: bytes, source: str, filename: str = "", same_person: SamePerson = frozenset()) -> _Plan:
     read = read_rows(content, filename)
     rows = read.rows
     suppressed = _suppressed_addresses(rows)
@@ -392,13 +422,17 @@ def _plan(*, content: bytes, source: str, filename: str = "") -> _Plan:
         if row["email"] in suppressed:  # matches nobody, so none of it reaches a customer
             results.append(RowResult(number=number, status=RowStatus.LEFT_OUT))
             continue
-        match = None
-        for key in _row_keys(row):
-            if (match := matches.get(key)) is not None:
-                break
+        found = matches.find(_row_keys(row), row.get("first_name", ""))
+        match, conflict = found.person, None
+        if match is None and found.conflict is not None:
+            conflict = _conflict(
+                found.conflict.customer, found.shared, number=number, same_person=same_person
+            )
+            match = found.conflict if conflict.same_person else None
         if match is None:
             match = _Planned(customer=Customer(source=source), is_new=True)  # S8: its source
         result = _apply(row, match, number=number)
+        result.conflict = conflict
         if result.status == RowStatus.INVALID:
             # Skipped: it changes nobody, and a later row of the same person does not
             # match what it would have created.
@@ -414,13 +448,29 @@ def _plan(*, content: bytes, source: str, filename: str = "") -> _Plan:
         match.rows += 1
         results.append(result)
         customer = match.customer
-        for key in _keys(
-            customer.email, row.get("phone"), customer.first_name, customer.last_name, customer.postal_code
-        ):
-            matches.setdefault(key, match)  # a later row of the same person matches it
+        matches.add(  # a later row of the same person matches it
+            _keys(
+                customer.email,
+                row.get("phone"),
+                customer.first_name,
+                customer.last_name,
+                customer.postal_code,
+            ),
+            match,
+        )
     planned = [p for p in touched if p.is_new or p.changed or p.consent]
     outcome = ImportOutcome(shop=read.shop, rows=results, headers=read.headers, unused_columns=read.unused)
     return _Plan(outcome=outcome, planned=planned)
+
+
+def _conflict(customer: Customer, shared: str, *, number: int, same_person: SamePerson) -> Conflict:
+    """The customer a row would have updated but for a different first name, as it is now."""
+    return Conflict(
+        customer_id=customer.pk,
+        shared=shared,
+        register={name: _text(getattr(customer, name)) for name in FIELDS},
+        same_person=(number, customer.pk) in same_person,
+    )
 
 
 def _apply(row: dict[str, str], match: _Planned, *, number: int) -> RowResult:
@@ -428,14 +478,22 @@ def _apply(row: dict[str, str], match: _Planned, *, number: int) -> RowResult:
 
     The row that creates a customer sets every field; a later row of the same person
     and a row of an existing customer are updates, where an empty cell wipes nothing
-    and only the fields whose value changes are validated (and the customer's clean())."""
+    and only the fields whose value changes are validated (and the customer's clean()).
+    An update never replaces a name or address with the same one in worse case or
+    without its accents (customers/matching.py)."""
     customer, creating = match.customer, match.is_new and not match.rows
     errors: dict = {}
     values: dict[str, object] = {}
+    kept: dict[str, str] = {}
     for name in FIELDS:
         text = row.get(name, "")
         if not text and not creating:
             continue
+        if not creating and name in SPELLING_FIELDS:
+            register = getattr(customer, name)
+            if not file_spelling_wins(register, text):
+                kept[name] = register
+                continue
         value: object = text
         if name == "birth_date":
             try:
@@ -455,6 +513,7 @@ def _apply(row: dict[str, str], match: _Planned, *, number: int) -> RowResult:
         values.pop("last_name", None)
     before_values = {name: getattr(customer, name) for name in values}
     changed: list[str] = []
+    previous: dict[str, str] = {}
     for name, value in values.items():
         if creating:
             setattr(customer, name, value)
@@ -464,6 +523,7 @@ def _apply(row: dict[str, str], match: _Planned, *, number: int) -> RowResult:
             setattr(customer, name, value)
             if _text(getattr(customer, name)) != before:
                 changed.append(name)
+                previous[name] = before
     exclude = CUSTOMER_FIELDS.difference(changed)
     if NON_FIELD_ERRORS in errors:
         exclude = exclude | {"first_name", "last_name"}
@@ -482,7 +542,7 @@ def _apply(row: dict[str, str], match: _Planned, *, number: int) -> RowResult:
         status = RowStatus.NEW
     else:
         status = RowStatus.UPDATED if changed else RowStatus.UNCHANGED
-    return RowResult(number=number, status=status, values=row, changed=changed)
+    return RowResult(number=number, status=status, values=row, changed=changed, previous=previous, kept=kept)
 
 
 def _brings_consent(row: dict[str, str], match: _Planned, consented: set[int]) -> bool:
@@ -494,24 +554,35 @@ def _brings_consent(row: dict[str, str], match: _Planned, consented: set[int]) -
     )
 
 
-def _existing_matches(rows: list[dict[str, str]]) -> tuple[dict[tuple, _Planned], set[int]]:
+def _existing_matches(rows: list[dict[str, str]]) -> tuple[PeopleByKey[_Planned], set[int]]:
     """The existing customers the file may touch, by key, in a few queries; and which of
     them have an e-mail marketing consent in force.
 
     The candidates' keys are read as plain values; only the customers the file actually
-    matches are then loaded as model instances. When two customers share a
-    key, the older one (lower id) is matched. A row whose e-mail address is in the
-    register is matched by it, so only the other rows' phones and names are looked up."""
-    keyed: dict[tuple, int] = {}
+    matches are then loaded as model instances. The customers sharing a key are listed
+    oldest (lowest id) first. A row whose e-mail address is in the register with the
+    row's first name is matched by it, so only the other rows' phones and names are
+    looked up."""
+    keyed: dict[tuple, set[int]] = {}
+    first_names: dict[int, str] = {}
     emails = {row["email"] for row in rows} - {""}
-    _lowest_pk_by_key(keyed, "email__in", emails, ["email"], lambda email: _keys(email, "", "", "", ""))
+    _pks_by_key(
+        keyed,
+        "email__in",
+        emails,
+        ["email"],
+        lambda email: _keys(email, "", "", "", ""),
+        first_names=first_names,
+    )
     wanted: set[tuple] = set()
     for row in rows:
-        if ("email", row["email"]) in keyed:
-            wanted.add(("email", row["email"]))
+        key = ("email", row["email"])
+        first = row.get("first_name", "")
+        if any(same_first_name(first_names[pk], first) for pk in keyed.get(key, ())):
+            wanted.add(key)
         else:
             wanted.update(_row_keys(row))
-    _lowest_pk_by_key(
+    _pks_by_key(
         keyed,
         "phone__in",
         {k[1] for k in wanted if k[0] == "phone"},
@@ -525,7 +596,7 @@ def _existing_matches(rows: list[dict[str, str]]) -> tuple[dict[tuple, _Planned]
         # row: looking up only the codes the register has takes one or two queries
         # where one per 1,000 codes of the file would each scan the table.
         postals &= set(Customer.objects.order_by().values_list("postal_code", flat=True).distinct())
-    _lowest_pk_by_key(
+    _pks_by_key(
         keyed,
         "postal_code__in",
         postals,
@@ -541,7 +612,7 @@ def _existing_matches(rows: list[dict[str, str]]) -> tuple[dict[tuple, _Planned]
     # Unordered: sorting by the model's default ordering (by name) made SQLite walk the
     # whole name index for every 1,000 customers, instead of looking them up by id.
     loaded = Customer.objects.order_by().defer(*unread)
-    for chunk in chunks(sorted(set(keyed.values()))):
+    for chunk in chunks(sorted(set().union(*keyed.values()))):
         planned.update((pk, _Planned(customer=c, is_new=False)) for pk, c in loaded.in_bulk(chunk).items())
     consented: set[int] = set()
     if any(row.get("accepts_email_marketing", "").lower() in CONSENT_YES for row in rows):
@@ -552,19 +623,29 @@ def _existing_matches(rows: list[dict[str, str]]) -> tuple[dict[tuple, _Planned]
                 .filter(customer_id__in=chunk)
                 .values_list("customer_id", flat=True)
             )
-    return {key: planned[pk] for key, pk in keyed.items()}, consented
+    people: PeopleByKey[_Planned] = PeopleByKey(
+        first_name=lambda p: p.customer.first_name, in_register=lambda p: not p.is_new
+    )
+    people.people = {key: [planned[pk] for pk in sorted(pks) if pk in planned] for key, pks in keyed.items()}
+    return people, consented
 
 
-def _lowest_pk_by_key(keyed: dict, lookup: str, values: set, columns: list, keys_of, *, wanted=None) -> None:
+def _pks_by_key(
+    keyed: dict, lookup: str, values: set, columns: list, keys_of, *, wanted=None, first_names=None
+) -> None:
     """Add to `keyed` the keys (those `wanted`, or all) of the customers `lookup` finds
-    among `values`, each key to the lowest pk that has it. Each query reads one kind of
-    key, from the columns it needs: e-mail, phone, or name with postal code."""
+    among `values`, each key to the set of pks that have it (and their first names to
+    `first_names`, when given). Each query reads one kind of key, from the columns it
+    needs: e-mail, phone, or name with postal code."""
     candidates = Customer.objects.order_by().annotate(raw_phone=Cast("phone", CharField()))
+    extra = ["first_name"] if first_names is not None else []
     for chunk in chunks(sorted(values)):
-        for pk, *found in candidates.filter(**{lookup: chunk}).values_list("pk", *columns):
+        for pk, *found in candidates.filter(**{lookup: chunk}).values_list("pk", *columns, *extra):
+            if first_names is not None:
+                first_names[pk] = found.pop()
             for key in keys_of(*found):
-                if (wanted is None or key in wanted) and pk < keyed.get(key, pk + 1):
-                    keyed[key] = pk
+                if wanted is None or key in wanted:
+                    keyed.setdefault(key, set()).add(pk)
 
 
 def _suppressed_addresses(rows: list[dict[str, str]]) -> set[str]:

@@ -246,3 +246,79 @@ def test_owner_imports_a_shopify_export_skipping_the_row_without_a_name(
     content = Path(download.value.path()).read_bytes().decode("utf-8-sig")
     assert "tilaaja@example.fi" in content and "Miksi rivi ohitettiin" in content
     assert sorted(Customer.objects.values_list("last_name", flat=True)) == ["Asiakas", "Khan"]
+
+
+def test_owner_sees_a_shared_landline_as_another_person_and_nobody_is_renamed(
+    page, live_server, admin_login, owner_account, shots
+):
+    """S8: a Shopify row with the landline of a customer of another first name is shown
+    in the preview beside that customer; left unticked, it becomes a new customer and
+    the register's customer keeps her name."""
+    from pathlib import Path
+
+    from customers.models import Customer
+
+    liisa = CustomerFactory(
+        first_name="Liisa", last_name="Virtanen", email="liisa.virtanen@example.fi", phone="+35898765432"
+    )
+    export = Path(__file__).parents[1] / "customers" / "fixtures" / "shopify_shared_landline.csv"
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.set_extra_http_headers({"Accept-Language": "fi"})
+    admin_login(page, owner_account, PASSWORD)
+    page.goto(f"{live_server.url}/admin/customers/customer/import/")
+    page.set_input_files("input[type=file]", str(export))
+    page.select_option("select[name=source]", "web_shop")
+    page.get_by_role("button", name="Esikatsele").click()
+    shots(page, "import-preview-conflict")
+    conflict = page.locator("#conflict-rows tbody tr")
+    expect(conflict).to_have_count(1)
+    expect(conflict.first).to_contain_text("Matti Virtanen")
+    expect(conflict.first).to_contain_text("Liisa Virtanen")
+    expect(page.locator("#conflicts")).to_contain_text("Valitsematon rivi lisätään uutena asiakkaana")
+    expect(page.get_by_label("Sama henkilö")).not_to_be_checked()
+    page.get_by_role("button", name="Vahvista tuonti").click()
+    expect(page.locator(".messagelist")).to_contain_text(
+        "Tuonti valmis – uusia asiakkaita: 1, päivitettyjä: 0"
+    )
+    liisa.refresh_from_db()
+    assert liisa.first_name == "Liisa" and not liisa.changes.exists()
+    assert str(Customer.objects.get(first_name="Matti").phone) == "+35898765432"
+
+
+def test_owner_previews_a_ban_register_list_ticks_a_near_match_and_records_the_objections(
+    page, live_server, admin_login, owner_account, shots
+):
+    """S17: the ban register's extract (Windows-1252, `;`, capitals) is previewed with who
+    matches and who nearly does; the ticked near match is recorded with the matches."""
+    from pathlib import Path
+
+    from customers.models import MarketingObjection
+
+    aino = CustomerFactory(
+        first_name="Aino", last_name="Mäkinen", street_address="Mannerheimintie 5 C 29", postal_code="00100"
+    )
+    helena = CustomerFactory(
+        first_name="Helena", last_name="Korhonen", street_address="Rantatie 10", postal_code="33720"
+    )
+    CustomerFactory(
+        first_name="Juhani", last_name="Virtanen", street_address="Koivukuja 3 as 4", postal_code="02100"
+    )
+    CustomerFactory(
+        first_name="Matti", last_name="Virtanen", street_address="Koivukuja 3 as 4", postal_code="02100"
+    )
+    ban_list = Path(__file__).parents[1] / "customers" / "fixtures" / "ban_register_direct_mail.csv"
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.set_extra_http_headers({"Accept-Language": "fi"})
+    admin_login(page, owner_account, PASSWORD)
+    page.goto(f"{live_server.url}/admin/customers/customer/ban-list/")
+    page.set_input_files("input[type=file]", str(ban_list))
+    page.get_by_role("button", name="Esikatsele").click()
+    shots(page, "ban-list-preview")
+    expect(page.locator("#ban-list-summary")).to_contain_text("Rekisterissä: 2. Lähes vastaavia: 2.")
+    expect(page.locator("#ban-list-matches tbody tr")).to_have_count(2)
+    page.locator("#near-matches tr", has_text="Helena").get_by_label("Sama henkilö").check()
+    page.get_by_role("button", name="Kirjaa kiellot").click()
+    shots(page, "ban-list-done")
+    expect(page.locator(".messagelist")).to_contain_text("3 uutta kieltoa kirjattu")
+    assert {o.customer_id for o in MarketingObjection.objects.all()} >= {aino.pk, helena.pk}
+    assert MarketingObjection.objects.count() == 3

@@ -1,4 +1,5 @@
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -7,9 +8,9 @@ from django.urls import reverse
 from openpyxl import Workbook
 
 from customers.imports import import_customers
-from customers.models import Customer, CustomerChange, EmailMarketingConsent, MarketingObjection
+from customers.models import Customer, CustomerChange, EmailMarketingConsent
 from privacy.models import AuditEvent
-from tests.factories import CustomerFactory, MarketingObjectionFactory
+from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -65,8 +66,8 @@ def test_shopify_marketing_consent_becomes_an_email_consent(owner_client):
 
 def test_duplicates_update_instead_of_multiplying(owner_client):
     """S8: an existing customer is matched by e-mail, then phone, then name and postal code."""
-    by_email = CustomerFactory(email="liisa.verkkonen@example.fi", city="Vanha")
-    by_phone = CustomerFactory(email="", phone="+358405556677", first_name="P", last_name="Shoppinen")
+    by_email = CustomerFactory(email="liisa.verkkonen@example.fi", first_name="Liisa", city="Vanha")
+    by_phone = CustomerFactory(email="", phone="+358405556677", first_name="pekka", last_name="Shoppinen")
     result, _ = import_file(owner_client, (FIXTURES / "shopify_customers.csv").read_bytes())
     assert result.updated == 2 and result.new == 0
     assert Customer.objects.count() == 2
@@ -92,13 +93,14 @@ def test_a_person_listed_twice_in_one_file_becomes_one_customer(owner_client):
         b"nimi,POSTINEN,,,90100,,\n"
     )
     result, _ = import_file(owner_client, content)
-    assert (result.new, result.updated, result.unchanged) == (3, 2, 1)
+    assert (result.new, result.updated, result.unchanged) == (3, 1, 2)
     assert Customer.objects.count() == 3
     customer = Customer.objects.get(email="tupla@example.fi")
     assert customer.city == "Espoo" and customer.source == "web_shop"
     assert customer.email_consents.count() == 1
     by_name = Customer.objects.get(postal_code="90100")
-    assert by_name.last_name == "POSTINEN" and by_name.city == "Oulu"  # an empty cell wipes nothing
+    # An empty cell wipes nothing; the same name in capitals does not replace it either.
+    assert by_name.last_name == "Postinen" and by_name.city == "Oulu"
     assert str(Customer.objects.get(last_name="Linen").phone) == "+358401112222"
     assert not CustomerChange.objects.exists()  # new customers record their source, not a change
 
@@ -139,7 +141,7 @@ def test_every_updated_customer_gets_one_change_row_with_what_changed(
 
 
 def test_the_preview_writes_nothing(owner_client):
-    CustomerFactory(email="esikatselu@example.fi", city="Vanha")
+    CustomerFactory(email="esikatselu@example.fi", first_name="E", city="Vanha")
     content = (
         b"first_name,last_name,email,city\nE,Katselu,esikatselu@example.fi,Uusi\nU,Usi,u@example.fi,Oulu\n"
     )
@@ -253,42 +255,6 @@ def test_import_is_audited_with_counts(owner_client, owner):
     events = AuditEvent.objects.filter(action="import", object_type="customers.customer")
     assert events.count() == 2  # the preview and the import
     assert events.latest("id").counts["new"] == 2 and events.latest("id").actor_id == owner.pk
-
-
-def test_ban_list_records_direct_advertising_objections(owner_client):
-    """S17: everyone on a direct-marketing ban list gets an objection from the ban register."""
-    banned = CustomerFactory(
-        first_name="Kiello", last_name="Listalla", street_address="Kieltotie 1", postal_code="00100"
-    )
-    already = CustomerFactory(
-        first_name="Jo", last_name="Kieltänyt", street_address="Tie 2", postal_code="00200"
-    )
-    MarketingObjectionFactory(customer=already, purpose="direct_advertising")
-    free = CustomerFactory(
-        first_name="Vapaa", last_name="Ihminen", street_address="Kieltotie 1", postal_code="00100"
-    )
-    content = (
-        "etunimi;sukunimi;katuosoite;postinumero\n"
-        "Kiello;Listalla;Kieltotie  1;00100\nJo;Kieltänyt;Tie 2;00200\n"
-        "Ei;Rekisterissä;Muu 3;00300\n"
-    ).encode()
-    response = owner_client.post(
-        reverse("admin:customers_customer_banlist"),
-        {"file": SimpleUploadedFile("ban.csv", content)},
-        follow=True,
-    )
-    assert "1 uutta kieltoa" in response.text or "1 new objections" in response.text
-    objection = MarketingObjection.objects.get(customer=banned)
-    assert objection.channel == "ban_register" and objection.purpose == "direct_advertising"
-    assert already.objections.count() == 1 and not free.objections.exists()
-    assert banned not in Customer.objects.contactable("direct_advertising")
-
-
-def test_bad_ban_list_gets_a_message(owner_client):
-    response = owner_client.post(
-        reverse("admin:customers_customer_banlist"), {"file": SimpleUploadedFile("ban.csv", b"name\nx\n")}
-    )
-    assert response.status_code == 400 and "first_name" in response.text
 
 
 @pytest.mark.parametrize("earlier_row", ["new_in_this_file", "existing_customer"])
@@ -417,8 +383,8 @@ def test_the_import_speaks_finnish_by_default(owner_client):
 @pytest.mark.parametrize(
     ("shared", "row"),
     [
-        ({"email": "sama@example.fi"}, b"Uusi,Nimi,sama@example.fi,,,Uusi"),
-        ({"email": "", "phone": "+358401112233"}, b"Uusi,Nimi,,040 111 2233,,Uusi"),
+        ({"email": "sama@example.fi", "first_name": "Uusi"}, b"Uusi,Nimi,sama@example.fi,,,Uusi"),
+        ({"email": "", "phone": "+358401112233", "first_name": "Uusi"}, b"Uusi,Nimi,,040 111 2233,,Uusi"),
         (
             {"email": "", "first_name": "Sama", "last_name": "Nimi", "postal_code": "00100"},
             b"sama,NIMI,,,00100,Uusi",
@@ -433,3 +399,95 @@ def test_the_older_customer_wins_when_two_share_a_key(owner_client, shared, row)
     older.refresh_from_db()
     newer.refresh_from_db()
     assert (older.city, newer.city) == ("Uusi", "Vanha")
+
+
+def test_a_spouse_on_a_shared_landline_is_another_person_and_nobody_is_renamed(owner_client):
+    """S8: a Shopify row found by the home landline, with another first name, is shown
+    as a conflict; unticked, it becomes a new customer and the wife keeps her name."""
+    wife = CustomerFactory(
+        first_name="Liisa", last_name="Virtanen", email="liisa.virtanen@example.fi", phone="+35898765432"
+    )
+    content = (FIXTURES / "shopify_shared_landline.csv").read_bytes()
+    response = preview(owner_client, content)
+    assert response.context["outcome"].conflict_rows[0].conflict.customer_id == wife.pk
+    page = response.text
+    assert "Matti Virtanen" in page and "Liisa Virtanen" in page and "the same phone number" in page
+    assert "An unticked row is added as a new customer" in page
+    confirm(owner_client, response)
+    wife.refresh_from_db()
+    assert (wife.first_name, wife.email, wife.city) != ("Matti", "matti.virtanen@example.fi", "Espoo")
+    assert wife.first_name == "Liisa" and not wife.changes.exists()
+    husband = Customer.objects.get(first_name="Matti")
+    assert str(husband.phone) == "+35898765432" and husband.email == "matti.virtanen@example.fi"
+    # The same file again finds Matti, not Liisa: no conflict, no third customer.
+    outcome, _ = import_file(owner_client, content)
+    assert (outcome.unchanged, outcome.conflict_rows) == (1, [])
+    assert Customer.objects.count() == 2
+
+
+def test_a_daughter_on_her_mothers_email_is_another_person_unless_ticked(owner_client):
+    """S8: WooCommerce rows found by a shared e-mail address with another first name:
+    the unticked one (a daughter) becomes a new customer and her mother is left as she
+    was; the ticked one (Katariina, in the register as Kati) updates that customer."""
+    mother = CustomerFactory(
+        first_name="Helena", last_name="Korhonen", email="korhonen.perhe@example.fi", city="Lahti"
+    )
+    kati = CustomerFactory(first_name="Kati", last_name="Laine", email="kati.laine@example.fi", city="Kemi")
+    response = preview(owner_client, (FIXTURES / "woocommerce_shared_email.csv").read_bytes())
+    conflicts = {row.values["first_name"]: row for row in response.context["outcome"].conflict_rows}
+    assert conflicts["Emma"].conflict.customer_id == mother.pk and "the same e-mail address" in response.text
+    token = response.context["confirm_form"].initial["token"]
+    ticked = f"{conflicts['Katariina'].number}:{kati.pk}"
+    assert f'value="{ticked}"' in response.text
+    done = owner_client.post(CONFIRM, {"token": token, "same_person": [ticked]})
+    assert done.status_code == 302
+    mother.refresh_from_db()
+    assert (mother.first_name, mother.city, mother.changes.count()) == ("Helena", "Lahti", 0)
+    daughter = Customer.objects.get(first_name="Emma")
+    assert daughter.email == "korhonen.perhe@example.fi" and daughter.city == "Tampere"
+    kati.refresh_from_db()
+    assert (kati.first_name, kati.city) == ("Katariina", "Oulu")
+    assert kati.changes.get().fields == ["city", "first_name", "postal_code", "street_address"]
+    assert Customer.objects.count() == 3
+    event = AuditEvent.objects.filter(action="import", fields=["import"]).latest("id")
+    assert (event.counts["conflicts"], event.counts["conflicts_same_person"]) == (2, 1)
+
+
+def test_a_row_in_capitals_never_rewrites_a_name_or_address_and_shows_what_it_changes(owner_client):
+    """S7, S8: a reseller's file in ALL CAPS finds Aino Mäkinen by e-mail; her name and
+    address keep their spelling, the one real change (her phone) is shown old beside new."""
+    aino = CustomerFactory(
+        first_name="Aino",
+        last_name="Mäkinen",
+        email="aino.makinen@example.fi",
+        phone="+358401234567",
+        street_address="Mannerheimintie 5 A 3",
+        postal_code="00100",
+        city="Helsinki",
+    )
+    response = preview(owner_client, (FIXTURES / "reseller_all_caps.csv").read_bytes(), source="reseller")
+    assert not response.context["outcome"].conflict_rows
+    page = response.text
+    # The old phone beside the new one (as the file writes it, or as it will be stored).
+    assert re.search(r"\+358401234567</del> → <ins[^>]*>(040 765 4321|\+358407654321)</ins>", page)
+    assert "(file: MÄKINEN)" in page and "(file: MANNERHEIMINTIE 5 A 3)" in page
+    confirm(owner_client, response)
+    aino.refresh_from_db()
+    assert (aino.first_name, aino.last_name, aino.street_address, aino.city) == (
+        "Aino",
+        "Mäkinen",
+        "Mannerheimintie 5 A 3",
+        "Helsinki",
+    )
+    assert str(aino.phone) == "+358407654321" and aino.changes.get().fields == ["phone"]
+    assert Customer.objects.count() == 1
+
+
+def test_a_better_spelling_in_the_file_replaces_the_registers(owner_client):
+    """S7: the register's name in capitals or without its accents takes the file's."""
+    shouting = CustomerFactory(first_name="PEKKA", last_name="MAKELA", email="pekka.makela@example.fi")
+    import_file(
+        owner_client, b"first_name,last_name,email\nPekka,M\xc3\xa4kel\xc3\xa4,pekka.makela@example.fi\n"
+    )
+    shouting.refresh_from_db()
+    assert (shouting.first_name, shouting.last_name) == ("Pekka", "Mäkelä")
