@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from privacy.audit import record
 from privacy.models import AuditAction
 
+from . import import_jobs
 from .banlist import BanListError, apply_ban_list
 from .import_uploads import claim_upload, discard_upload, keep_upload, sweep_uploads
 from .imports import FIELDS, ImportFileError, ImportOutcome, RowStatus, import_customers, preview_import
@@ -88,6 +89,8 @@ def import_view(model_admin, request: HttpRequest):
     if request.method == "POST" and form.is_valid():
         content = form.cleaned_data["import_file"].read()
         source = form.cleaned_data["source"]
+        if queued := import_jobs.queue_preview_if_large(request, content, source=source):
+            return queued  # a large file: its preview runs in the background
         try:
             outcome = preview_import(content=content, source=source)
         except ImportFileError as error:
@@ -105,7 +108,7 @@ def import_view(model_admin, request: HttpRequest):
         model_admin,
         request,
         "admin/customers/customer_import.html",
-        {"form": form, "title": _("Import customers")},
+        {"form": form, "title": _("Import customers"), **import_jobs.recent_imports(request)},
         status=400 if form.errors else 200,
     )
 
@@ -127,6 +130,8 @@ def confirm_import_view(model_admin, request: HttpRequest):
         )
         return HttpResponseRedirect(reverse("admin:customers_customer_import"))
     request.session.pop(SESSION_KEY, None)
+    if queued := import_jobs.queue_import_if_large(request, content, source=kept["source"]):
+        return queued  # a large file: imported in the background
     try:
         outcome = import_customers(content=content, source=kept["source"], actor=request.user)
     except ImportFileError as error:  # the limits were lowered since the preview
@@ -135,6 +140,7 @@ def confirm_import_view(model_admin, request: HttpRequest):
     _warn_left_out(request, outcome)
     if not outcome.imported:  # the register changed since the preview and a row became invalid
         return _preview_page(model_admin, request, outcome, confirm_form=None, source=kept["source"])
+    import_jobs.record_small_import(request, outcome, source=kept["source"])
     messages.success(
         request,
         gettext("Imported: %(new)s new, %(updated)s updated, %(unchanged)s unchanged customers.")
@@ -163,7 +169,7 @@ def _preview_page(model_admin, request, outcome: ImportOutcome, *, confirm_form,
         "columns": [cast(Field, Customer._meta.get_field(name)).verbose_name for name in FIELDS],
         "invalid_rows": invalid,
         "shown_rows": [(row, [row.values.get(name, "") for name in FIELDS]) for row in shown],
-        "more_rows": max(0, len(outcome.rows) - PREVIEW_ROWS),
+        "more_rows": max(0, outcome.total_rows - PREVIEW_ROWS),
     }
     return _page(model_admin, request, "admin/customers/customer_import_preview.html", context)
 
@@ -220,6 +226,11 @@ class CustomerImportMixin(admin.ModelAdmin):
                 name="customers_customer_process_import",
             ),
             path(
+                "import/job/<int:job_id>/",
+                self.admin_site.admin_view(self._import_job),
+                name="customers_customer_import_job",
+            ),
+            path(
                 "cancel_import/",
                 self.admin_site.admin_view(self._cancel_import),
                 name="customers_customer_cancel_import",
@@ -246,6 +257,12 @@ class CustomerImportMixin(admin.ModelAdmin):
         if not self.has_import_permission(request):
             raise PermissionDenied
         return confirm_import_view(self, request)
+
+    def _import_job(self, request, job_id: int):
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        pages = {"page": _page, "preview_page": _preview_page, "confirm_form_class": ConfirmImportForm}
+        return import_jobs.job_view(self, request, job_id, **pages)
 
     def _cancel_import(self, request):
         if not self.has_import_permission(request):

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime
 import gc
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -143,6 +143,10 @@ class ImportOutcome:
         return sum(1 for row in self.rows if row.status == status)
 
     @property
+    def total_rows(self) -> int:
+        return len(self.rows)
+
+    @property
     def new(self) -> int:
         return self._count(RowStatus.NEW)
 
@@ -195,14 +199,20 @@ class _Plan:
     planned: list[_Planned]
 
 
-def preview_import(*, content: bytes, source: str) -> ImportOutcome:
+# Called now and then while rows are matched: (rows done, rows in the file).
+Progress = Callable[[int, int], None]
+PROGRESS_EVERY = 1000
+
+
+def preview_import(*, content: bytes, source: str, progress: Progress | None = None) -> ImportOutcome:
     """Read, match and validate a file, writing nothing: what the preview shows."""
     with _automatic_gc_paused():
-        return _plan(content=content, source=source).outcome
+        return _plan(content=content, source=source, progress=progress).outcome
 
 
-@transaction.atomic
-def import_customers(*, content: bytes, source: str, actor) -> ImportOutcome:
+def import_customers(
+    *, content: bytes, source: str, actor, progress: Progress | None = None
+) -> ImportOutcome:
     """Import a customer file, all or nothing.
 
     1. read the file and recognise its headers (own format, Shopify, WooCommerce);
@@ -212,20 +222,24 @@ def import_customers(*, content: bytes, source: str, actor) -> ImportOutcome:
     5. INSERT the new customers and UPDATE the changed columns of the matched ones;
     6. write a change row per updated customer (S8) and the new e-mail marketing consents;
     7. record an audit event with the counts.
+
+    Steps 5 to 7 are one transaction; the reading and matching before it write nothing,
+    so a background import's progress (customers/import_jobs.py) is seen as it goes.
     """
     with _automatic_gc_paused():
-        plan = _plan(content=content, source=source)
+        plan = _plan(content=content, source=source, progress=progress)
         outcome = plan.outcome
-        if not outcome.invalid:
-            _write(plan.planned, source=source, actor=actor)
-            outcome.imported = True
-    record(
-        action=AuditAction.IMPORT,
-        actor=actor,
-        object_type="customers.customer",
-        fields=["import"],
-        counts=outcome.counts(),
-    )
+        with transaction.atomic():
+            if not outcome.invalid:
+                _write(plan.planned, source=source, actor=actor)
+                outcome.imported = True
+            record(
+                action=AuditAction.IMPORT,
+                actor=actor,
+                object_type="customers.customer",
+                fields=["import"],
+                counts=outcome.counts(),
+            )
     return outcome
 
 
@@ -383,12 +397,16 @@ def chunks(values: Iterable, size: int = BATCH) -> Iterator[list]:
 
 
 # -- matching and validating --------------------------------------------------
-def _plan(*, content: bytes, source: str) -> _Plan:
+def _plan(*, content: bytes, source: str, progress: Progress | None = None) -> _Plan:
     shop, rows = read_rows(content)
+    if progress:
+        progress(0, len(rows))
     suppressed = _suppressed_addresses(rows)
     matches, consented = _existing_matches([row for row in rows if row["email"] not in suppressed])
     results, touched = [], []
     for number, row in enumerate(rows, start=1):
+        if progress and not number % PROGRESS_EVERY:
+            progress(number, len(rows))
         if row["email"] in suppressed:  # matches nobody, so none of it reaches a customer
             results.append(RowResult(number=number, status=RowStatus.LEFT_OUT))
             continue
@@ -414,6 +432,8 @@ def _plan(*, content: bytes, source: str) -> _Plan:
         ):
             matches.setdefault(key, match)  # a later row of the same person matches it
     planned = [p for p in touched if p.is_new or p.changed or p.consent]
+    if progress:
+        progress(len(rows), len(rows))
     return _Plan(outcome=ImportOutcome(shop=shop, rows=results), planned=planned)
 
 
