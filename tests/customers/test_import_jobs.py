@@ -86,7 +86,7 @@ def test_a_large_file_is_previewed_and_imported_in_the_background_with_progress(
     queued = owner_client.post(CONFIRM, {"token": token}, HTTP_ACCEPT_LANGUAGE="en")
     assert queued.status_code == 302 and queued.url != job_page
     importing = page(owner_client, queued.url)
-    assert percent(importing) == 0 and "Importing the file" in importing.text
+    assert percent(importing) == 0 and "Import: waiting" in importing.text
     assert not Customer.objects.exists()
 
     assert run_pending() == 1
@@ -154,9 +154,7 @@ def test_a_job_whose_worker_died_is_shown_as_failed(owner_client, upload_dir, mo
     with pytest.raises(SystemExit):
         run_pending()
     running = page(owner_client, job_page, language="fi")
-    assert (
-        "Tiedostoa esikatsellaan: käynnissä" in running.text and '<meta http-equiv="refresh"' in running.text
-    )
+    assert "Esikatselu: käynnissä" in running.text and '<meta http-equiv="refresh"' in running.text
     later = timezone.now() + datetime.timedelta(minutes=16)
     with time_machine.travel(later, tick=False):
         failed = page(owner_client, job_page, language="fi")
