@@ -15,9 +15,11 @@ A job that makes no progress for IMPORT_JOB_STALE_SECONDS (its worker died) and 
 no worker took before its file was swept are shown as failed, with what to do; an
 import is all or nothing, so a failed one saved nothing.
 
-The job keeps counts only, except `preview`: what the preview page shows of the rows,
-deleted with the upload (customers/import_uploads.py) and at most an hour
-after the job finished. The audit log gets the same events as a small file's import.
+The job keeps counts only, except `preview`: what the preview page shows of the rows.
+The first rows with their values only while the file waits (customers/import_uploads.py
+clears them when it deletes the file); the invalid rows' numbers and reasons without
+their values; nothing of it more than an hour after the job finished. The audit log gets
+the same events as a small file's import.
 """
 
 from __future__ import annotations
@@ -341,25 +343,24 @@ def _run(job: ImportJob) -> None:
     job.rows_read = job.rows_total = outcome.total_rows
     job.shop = outcome.shop
     job.imported = outcome.imported
-    keeps_rows = job.kind == Kind.PREVIEW and (
-        outcome.invalid or job.upload_token and _kept(job.upload_token)
-    )
-    if keeps_rows or (job.kind == Kind.IMPORT and not outcome.imported):
-        job.preview = {"rows": [_stored(row) for row in _shown(outcome)]}
+    if outcome.invalid:
+        # Which rows and why, without their values: the file they came from is gone.
+        job.preview = {"rows": [_stored(row, values=False) for row in outcome.invalid_rows]}
+    elif job.kind == Kind.PREVIEW and _kept(job.upload_token):
+        # The first rows with their values, as long as the file waits (import_uploads
+        # clears them when it deletes the file).
+        job.preview = {"rows": [_stored(row) for row in outcome.rows[:PREVIEW_ROWS]]}
     job.state, job.finished_at = State.DONE, timezone.now()
     job.progress_at = job.finished_at
     job.message = ""
     job.save()
 
 
-def _shown(outcome: ImportOutcome) -> list[RowResult]:
-    """What the preview page shows: the first rows, and every invalid row after them."""
-    first = outcome.rows[:PREVIEW_ROWS]
-    return first + [row for row in outcome.rows[PREVIEW_ROWS:] if row.status == RowStatus.INVALID]
-
-
-def _stored(row: RowResult) -> dict:
-    return {key: value for key, value in asdict(row).items()}
+def _stored(row: RowResult, *, values: bool = True) -> dict:
+    stored = asdict(row)
+    if not values:
+        stored["values"] = {}
+    return stored
 
 
 def _set_counts(job: ImportJob, outcome: ImportOutcome) -> None:

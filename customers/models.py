@@ -801,9 +801,9 @@ class ImportJob(models.Model):
 
     It keeps counts and progress; the file itself waits in the private upload folder
     (customers/import_uploads.py) under `upload_token`. `preview` holds what the preview
-    page shows (rows with their values, the invalid rows and why): it is personal data,
-    cleared when the upload is imported, cancelled, replaced or swept, and at most an hour
-    after the job finished."""
+    page shows: the first rows with their values (personal data) only while the file
+    waits, cleared when it is imported, cancelled, replaced or swept; else the invalid
+    rows' numbers and reasons without values; nothing an hour after the job finished."""
 
     class Kind(models.TextChoices):
         PREVIEW = "preview", _("preview")

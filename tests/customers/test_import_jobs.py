@@ -179,6 +179,22 @@ def test_a_large_file_the_import_refuses_fails_with_its_message(owner_client, up
     assert not list(upload_dir.iterdir()) and not Customer.objects.exists()
 
 
+def test_a_large_file_with_an_invalid_row_lists_it_and_keeps_no_values(owner_client, upload_dir):
+    """S8: all or nothing; the preview says which row and why, and keeps none of the
+    file's values once the file (which cannot be imported) is deleted."""
+    rows = ["first_name,last_name,email,postal_code"]
+    rows += [f"Iso,Tiedosto,iso{i}@example.fi,00100" for i in range(2100)]
+    rows.insert(1500, "Huono,Postinumero,huono@example.fi,1")
+    job_page = upload(owner_client, "\n".join(rows).encode(), name="iso.csv").url
+    assert run_pending() == 1
+    previewed = page(owner_client, job_page)
+    assert percent(previewed) == 100 and "Invalid: 1." in previewed.text
+    assert previewed.context["invalid_rows"][0][0] == 1500
+    assert "Confirm the import" not in previewed.text and "huono@example.fi" not in previewed.text
+    assert "huono" not in str(ImportJob.objects.get().preview)
+    assert not list(upload_dir.iterdir()) and not Customer.objects.exists()
+
+
 def test_a_job_no_worker_takes_fails_after_an_hour(owner_client, upload_dir):
     job_page = upload(owner_client, LARGE.read_bytes()).url
     with time_machine.travel(timezone.now() + datetime.timedelta(minutes=61), tick=False):
