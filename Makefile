@@ -9,13 +9,16 @@ STAMP := $(VENV)/.installed
 .PHONY: install run test lint typecheck messages bench clean chromium nginx restore
 
 $(BIN)/python:
+	@echo "==> Creating the virtual environment $(VENV) (a few seconds)..."
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # Reinstall when the pinned dependencies change.
 $(STAMP): pyproject.toml | $(BIN)/python
+	@echo "==> Installing the pinned dependencies into $(VENV): about 3 minutes the first time, silent meanwhile..."
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+	@echo "==> Dependencies installed."
 
 install: $(STAMP)
 
@@ -24,10 +27,14 @@ install: $(STAMP)
 	@echo "SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')" >> .env
 	@echo "Wrote .env for local development (DEBUG on, random SECRET_KEY)."
 
+# The owner's user name and password come last, in a box, right before the server starts.
 run: install .env
-	$(BIN)/python manage.py migrate --no-input
-	$(BIN)/python manage.py seed_demo --customers $(DEMO_CUSTOMERS) --if-empty
-	$(BIN)/python manage.py create_owner
+	@echo "==> Migrating the database (under a minute the first time)..."
+	@$(BIN)/python manage.py migrate --no-input --verbosity 0
+	@echo "==> Demo data, when the register is empty (a few seconds)..."
+	@$(BIN)/python manage.py seed_demo --customers $(DEMO_CUSTOMERS) --if-empty
+	@$(BIN)/python manage.py create_owner --login-url http://127.0.0.1:$(PORT)/admin/
+	@echo "==> Starting the server on http://127.0.0.1:$(PORT)/ (stop it with Ctrl-C)..."
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 # The browser journeys drive Debian's Chromium (Playwright's download does not work here).
@@ -68,7 +75,7 @@ typecheck: install
 	$(CHECK_ENV) $(BIN)/mypy
 
 messages: install .env
-	$(BIN)/python manage.py makemessages -l fi -l en --no-obsolete
+	$(BIN)/python manage.py makemessages -l fi -l en --no-obsolete --no-location
 	$(BIN)/python manage.py compilemessages --ignore=.venv
 
 # Benchmarks (not part of make test): on DATABASE_URL, default a SQLite file in /tmp.

@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 import phonenumbers
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Lower
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from privacy.admin.base import RegisterModelAdmin
+from privacy.audit_display import annotate, customer_events
 from privacy.erasure import erase_customer
 from privacy.objection import ObjectionWithdrawnError, record_objection, withdraw_objection
 from privacy.organisation_anonymisation import anonymise_organisations, plan_anonymisation
@@ -31,6 +32,8 @@ from .forms import (
     AnonymiseOrganisationsForm,
     CustomerAdminForm,
     EraseCustomersForm,
+    OrderAdminForm,
+    OrderForm,
     WithdrawObjectionForm,
 )
 from .import_admin import CustomerImportMixin, banlist_view
@@ -48,6 +51,7 @@ from .models import (
     Order,
     Organisation,
 )
+from .order_numbers import next_order_number
 
 
 class ObjectionFilter(admin.SimpleListFilter):
@@ -99,8 +103,17 @@ class AgeBandFilter(admin.SimpleListFilter):
 ERASE_AT_ONCE = 100
 
 
+def euros(amount) -> str:
+    """A sum as the admin's language writes it: 1 234,50 € in Finnish."""
+    if amount is None:
+        return "–"
+    number = formats.number_format(amount, decimal_pos=2, use_l10n=True, force_grouping=True)
+    return gettext("%(amount)s €") % {"amount": number}
+
+
 class OrderInline(admin.TabularInline):
     model = Order
+    form = OrderForm
     extra = 0
     fields = ["order_number", "ordered_on", "channel", "description", "total", "invoice_status"]
     show_change_link = True
@@ -185,6 +198,24 @@ def phone_search_term(term: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def national_phone(phone) -> str:
+    """+358401234567 as a Finn writes it: 040 1234567 (another country's in its own form)."""
+    if not phone:
+        return ""
+    try:
+        number = phonenumbers.parse(str(phone), "FI")
+    except phonenumbers.NumberParseException:
+        return str(phone)
+    if number.country_code == 358:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def _is_autocomplete(request) -> bool:
+    match = getattr(request, "resolver_match", None)
+    return bool(match and match.url_name == "autocomplete")
+
+
 @admin.register(Customer)
 class CustomerAdmin(CustomerImportMixin, RegisterModelAdmin):
     """Customers (S2, S7, S8). Nothing is deleted by hand: a customer is erased with the
@@ -251,9 +282,20 @@ class CustomerAdmin(CustomerImportMixin, RegisterModelAdmin):
         return obj.age_band or "–"
 
     def get_queryset(self, request):
+        queryset = cast(CustomerQuerySet, super().get_queryset(request))
+        if _is_autocomplete(request):
+            # A customer is chosen for a new order: anonymised ones are not buyers any more
+            # (erased ones are gone); the search needs no last activity.
+            return queryset.not_anonymised()
         # Each row's last activity is derived in the same query (one index probe per
         # source and row, for the page's rows only).
-        return cast(CustomerQuerySet, super().get_queryset(request)).with_last_activity()
+        return queryset.with_last_activity()
+
+    def autocomplete_label(self, obj: Customer) -> str:
+        """How a customer reads in the order form's search: the name and what tells two
+        people of one name apart (city, e-mail or phone, as far as recorded)."""
+        hints = [part for part in (obj.city, obj.email or national_phone(obj.phone)) if part]
+        return " · ".join([str(obj), *hints])
 
     @admin.display(description=_("last activity"))
     def last_activity(self, obj: Customer):
@@ -261,6 +303,21 @@ class CustomerAdmin(CustomerImportMixin, RegisterModelAdmin):
         the retention period counts from it."""
         latest = getattr(obj, "last_activity", None)
         return timezone.localdate(latest).strftime("%-d.%-m.%Y") if latest else "–"
+
+    # How many of the latest events the customer's page shows; the rest behind a link.
+    AUDIT_TRAIL_ROWS = 10
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        """A customer's page ends with who has seen or changed them (from the audit log,
+        names resolved as the page is shown), for those who may read the log."""
+        if obj is not None and obj.pk and request.user.has_perm("privacy.view_auditevent"):
+            events = customer_events(obj)
+            context["audit_trail"] = annotate(list(events[: self.AUDIT_TRAIL_ROWS]))
+            context["audit_trail_count"] = events.count()
+            context["audit_trail_url"] = (
+                reverse("admin:privacy_auditevent_changelist") + f"?customer={obj.pk}"
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_urls(self):
         return [
@@ -346,10 +403,12 @@ class CustomerAdmin(CustomerImportMixin, RegisterModelAdmin):
         return super().get_ordering(request)
 
     def get_search_results(self, request, queryset, search_term):
+        unsearched = queryset
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         phone = phone_search_term(search_term)
         if phone:
-            queryset |= self.model.objects.filter(phone=phone)
+            # The same rows as searched (the autocomplete's leave anonymised people out).
+            queryset |= unsearched.filter(phone=phone)
         return queryset, may_have_duplicates
 
     def save_model(self, request, obj, form, change):
@@ -483,15 +542,77 @@ class OrganisationAdmin(RegisterModelAdmin):
 
 @admin.register(Order)
 class OrderAdmin(RegisterModelAdmin):
+    """Orders (S2, S7). A new order is entered so that it cannot go wrong (issue 12, item
+    3): its customer is searched and chosen (name, e-mail or phone), its sum read as euros
+    and cents however typed, its number the next in sequence."""
+
     deletable = False  # an order is a voucher (Accounting Act): credited, not deleted
-    list_display = ["order_number", "customer_link", "ordered_on", "channel", "total", "invoice_status"]
+    form = OrderAdminForm
+    list_display = ["order_number", "customer_link", "ordered_on", "channel", "total_euros", "invoice_status"]
     list_select_related = ["customer"]
     list_filter = ["invoice_status", "channel", "ordered_on"]
     search_fields = ["=order_number", "customer__last_name", "customer__email"]
-    raw_id_fields = ["customer"]
+    autocomplete_fields = ["customer"]
+    fields = [
+        "customer",
+        "order_number",
+        "ordered_on",
+        "channel",
+        "description",
+        "total",
+        "invoice_status",
+        "proposed_number",
+    ]
     date_hierarchy = "ordered_on"
     list_per_page = 50
     show_full_result_count = False
+
+    @admin.display(description=_("total"), ordering="total")
+    def total_euros(self, obj: Order) -> str:
+        return euros(obj.total)
+
+    def get_changeform_initial_data(self, request):
+        initial: dict[str, Any] = {**super().get_changeform_initial_data(request)}
+        initial.setdefault("order_number", next_order_number())
+        initial["proposed_number"] = initial["order_number"]
+        initial.setdefault("ordered_on", timezone.localdate())
+        return initial
+
+    def save_model(self, request, obj, form, change):
+        if change or not form.number_was_proposed:
+            super().save_model(request, obj, form, change)
+        else:
+            self._save_with_next_free_number(request, obj, form)
+        request._order_renumbered_from = form.renumbered_from
+
+    def _save_with_next_free_number(self, request, obj, form) -> None:
+        # The number offered may be taken between the form's check and the insert (two
+        # staff members saving at once): then the next free one, a few times over.
+        for _attempt in range(5):
+            try:
+                with transaction.atomic():
+                    super().save_model(request, obj, form, False)
+                return
+            except IntegrityError:
+                if not Order.objects.filter(order_number=obj.order_number).exists():
+                    raise
+                form.renumbered_from = form.renumbered_from or obj.order_number
+                obj.order_number = next_order_number()
+        super().save_model(request, obj, form, False)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        offered = getattr(request, "_order_renumbered_from", "")
+        if offered:
+            self.message_user(
+                request,
+                gettext(
+                    "Order number %(offered)s was taken meanwhile by another order: "
+                    "this order was saved as %(number)s."
+                )
+                % {"offered": offered, "number": obj.order_number},
+                messages.WARNING,
+            )
+        return super().response_add(request, obj, post_url_continue)
 
     def get_urls(self):
         return [

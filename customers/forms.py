@@ -3,9 +3,12 @@
 from django import forms
 from django.contrib.admin.widgets import AdminSplitDateTime
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from .models import Channel, Customer, MarketingObjection, Source
+from .amounts import EuroAmountField
+from .models import Channel, Customer, MarketingObjection, Order, Source
+from .order_numbers import next_order_number
 
 
 class CustomerAdminForm(forms.ModelForm):
@@ -95,3 +98,70 @@ class AnonymiseOrganisationsForm(forms.Form):
         choices=[("", "---------"), *Source.choices],
         help_text=_("Where the instruction came from, e.g. a notice from the organisation."),
     )
+
+
+_total = Order._meta.get_field("total")
+
+
+class OrderForm(forms.ModelForm):
+    """An order's sum typed the Finnish or the English way (customers.amounts)."""
+
+    total = EuroAmountField(label=capfirst(_total.verbose_name), help_text=_total.help_text, min_value=0)
+
+    class Meta:
+        model = Order
+        fields = [
+            "customer",
+            "order_number",
+            "ordered_on",
+            "channel",
+            "description",
+            "total",
+            "invoice_status",
+        ]
+
+
+class OrderAdminForm(OrderForm):
+    """A new order names its buyer, chosen from the register (not anonymised), and is
+    offered the next order number. An order kept after its buyer's erasure stays without
+    one. `proposed_number` carries the number offered, to tell it from one typed."""
+
+    proposed_number = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.renumbered_from = ""
+        customer = self.fields.get("customer")
+        if customer is not None and self.instance.pk is None:
+            customer.required = True
+            customer.queryset = Customer.objects.not_anonymised()  # type: ignore[attr-defined]
+            customer.help_text = _("Type part of the name, e-mail address or phone number and choose.")
+            customer.error_messages["required"] = _("Choose the customer who placed the order.")
+            # Wide enough for a name, a city and an e-mail address (Select2 reads data-width).
+            select = getattr(customer.widget, "widget", customer.widget)  # the admin wraps it
+            if select is not None:
+                select.attrs["data-width"] = "34em"
+
+    @property
+    def number_was_proposed(self) -> bool:
+        proposed = self.cleaned_data.get("proposed_number")
+        return bool(proposed) and self.cleaned_data.get("order_number") in (proposed, self.renumbered_to)
+
+    @property
+    def renumbered_to(self) -> str:
+        return self.cleaned_data.get("order_number", "") if self.renumbered_from else ""
+
+    def clean(self):
+        super().clean()
+        cleaned = self.cleaned_data
+        number, proposed = cleaned.get("order_number"), cleaned.get("proposed_number")
+        if (
+            self.instance.pk is None
+            and number
+            and number == proposed
+            and Order.objects.filter(order_number=number).exists()
+        ):
+            # Someone saved an order with the number offered meanwhile: take the next.
+            self.renumbered_from = number
+            cleaned["order_number"] = next_order_number()
+        return cleaned

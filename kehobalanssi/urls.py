@@ -33,3 +33,5 @@ urlpatterns += i18n_patterns(path("", include("privacy.urls")))
 # A database outage is a 503 page that says what became of the request; anything else
 # the 500 page (privacy/outage.py). Neither reads the database.
 handler500 = "privacy.outage.server_error"
+# A refusal says why and what to do, in the reader's language (privacy/refusals.py).
+handler403 = "privacy.refusals.permission_denied"

@@ -20,4 +20,11 @@ class PrivacyConfig(AppConfig):
         from .hostile_input import register_lookups
 
         register_lookups()
+        # The login libraries' apps, as the admin's breadcrumbs name them (their own names
+        # are "Axes", "Otp_Totp", "Otp_Static"); an app's name is not in any migration.
+        from django.apps import apps
+
+        for label in ("axes", "otp_totp", "otp_static"):
+            if apps.is_installed(label) or label in apps.app_configs:
+                apps.get_app_config(label).verbose_name = _("Login protection")
         post_migrate.connect(create_cache_table, sender=self)

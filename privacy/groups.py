@@ -3,8 +3,13 @@ re-apply them when new models arrive."""
 
 from types import ModuleType
 
-OWNER_GROUP = "Owner"
-STAFF_GROUP = "Staff"
+# In Finnish, as the owner reads them in the admin (issue 12, item 7). Look groups up by
+# these constants, never by a name typed elsewhere: migration 0016 renamed the groups.
+OWNER_GROUP = "Omistaja"
+STAFF_GROUP = "Henkilökunta"
+STAFF_GROUPS = (OWNER_GROUP, STAFF_GROUP)
+# The names the groups had before (privacy migration 0016 renames them).
+FORMER_NAMES = {"Owner": OWNER_GROUP, "Staff": STAFF_GROUP}
 
 # Staff do customer and request work; no staff management and no audit-log export.
 STAFF_APPS = {"customers"}
@@ -40,3 +45,21 @@ def sync_groups(apps, schema_editor=None) -> None:
         or (p.content_type.app_label == "privacy" and p.content_type.model in STAFF_PRIVACY_MODELS)
     ]
     staff.permissions.set(staff_permissions)
+
+
+def rename_groups(apps, names: dict[str, str]) -> None:
+    """Give each group its new name. A group made meanwhile under the new name (by a
+    migration that synced the groups first) takes the old group's members, and the old
+    group goes: nobody loses their access, and no two groups mean the same."""
+    Group = apps.get_model("auth", "Group")
+    for old_name, new_name in names.items():
+        old = Group.objects.filter(name=old_name).first()
+        if old is None:
+            continue
+        new = Group.objects.filter(name=new_name).first()
+        if new is None:
+            old.name = new_name
+            old.save(update_fields=["name"])
+        else:
+            new.user_set.add(*old.user_set.all())
+            old.delete()

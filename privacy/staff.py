@@ -9,6 +9,9 @@ import re
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
+from django.contrib.auth import logout
+from django.contrib.auth.forms import AuthenticationForm
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.shortcuts import redirect
@@ -54,6 +57,18 @@ def has_commitment(user) -> bool:
     return cached
 
 
+# The order of the menu, and the library apps gathered under "Login protection".
+APP_ORDER = ["customers", "privacy", "auth"]
+LOGIN_PROTECTION_APPS = {"axes", "otp_static", "otp_totp"}
+LOGIN_PROTECTION_NAMES = {
+    "AccessAttempt": _("Failed logins and lockouts"),
+    "AccessFailureLog": _("Failed login log"),
+    "AccessLog": _("Login log"),
+    "StaticDevice": _("Backup codes"),
+    "TOTPDevice": _("Authenticator apps"),
+}
+
+
 class RegisterAdminSite(AdminSiteOTPRequired):
     """The admin: a verified second factor is required for every page; a staff member
     without a device is sent to enrol first."""
@@ -88,14 +103,46 @@ class RegisterAdminSite(AdminSiteOTPRequired):
         return super().admin_view(canonical_ids_only, cacheable)
 
     def index(self, request, extra_context=None):
+        """The front page: "Today" (what is due, what waits, the daily tasks) for staff who
+        have signed the confidentiality commitment, then the menu."""
         extra_context = extra_context or {}
         if not has_commitment(request.user):
             messages.warning(request, NO_COMMITMENT_MESSAGE)
-        elif request.user.has_perm("privacy.view_datarequest"):
-            from .models import DataRequest
+        else:
+            from .today import front_page
 
-            extra_context["request_counts"] = DataRequest.objects.inbox_counts()
+            extra_context.update(front_page(request.user), today_page=True)
         return super().index(request, extra_context)
+
+    def get_app_list(self, request, app_label=None):
+        """The register first, then data protection and the staff accounts; the login
+        libraries' tables (lockouts, second-factor devices) in one section of their own
+        under Finnish names, for the owner only."""
+        app_list = super().get_app_list(request, app_label)
+        for app in app_list:
+            if app["app_label"] in LOGIN_PROTECTION_APPS:
+                for model in app["models"]:
+                    model["name"] = LOGIN_PROTECTION_NAMES.get(model["object_name"], model["name"])
+        if app_label is not None:
+            return app_list
+        protection = [app for app in app_list if app["app_label"] in LOGIN_PROTECTION_APPS]
+        rest = [app for app in app_list if app not in protection]
+        rest.sort(key=lambda app: APP_ORDER.index(app["app_label"]) if app["app_label"] in APP_ORDER else 99)
+        models = [model for app in protection for model in app["models"]]
+        if models and is_owner(request.user):
+            rest.append(
+                {
+                    "name": _("Login protection"),
+                    "app_label": "login_protection",
+                    "app_url": models[0]["admin_url"],
+                    "has_module_perms": True,
+                    "models": models,
+                }
+            )
+        return rest
+
+    def autocomplete_view(self, request):
+        return RegisterAutocompleteView.as_view(admin_site=self)(request)
 
     def password_change(self, request, extra_context=None):
         """A staff member's own new password is in the audit log (never the password)."""
@@ -113,12 +160,46 @@ class RegisterAdminSite(AdminSiteOTPRequired):
         return context
 
 
+class RegisterAutocompleteView(AutocompleteJsonView):
+    """Django's autocomplete, each result labelled by its model admin where it says how
+    (a customer's city and e-mail tell two people of one name apart)."""
+
+    def serialize_result(self, obj, to_field_name):
+        result = super().serialize_result(obj, to_field_name)  # type: ignore[misc]  # not in django-stubs
+        label = getattr(self.model_admin, "autocomplete_label", None)
+        if label is not None:
+            result["text"] = label(obj)
+        return result
+
+
+NOT_STAFF_MESSAGE = _(
+    "This account cannot use the register yet: it has no staff status. Ask the owner to put "
+    "it in the Henkilökunta group (Users, your user name, Groups), then log in again."
+)
+
+
+class StaffAuthenticationForm(AuthenticationForm):
+    """The password step admits staff only, before a second factor is enrolled or asked:
+    an account without staff status would otherwise enrol, type the right code and land
+    back on an empty login page (the admin lets staff only in)."""
+
+    def confirm_login_allowed(self, user) -> None:
+        super().confirm_login_allowed(user)
+        if not user.is_staff:
+            raise forms.ValidationError(NOT_STAFF_MESSAGE, code="not_staff")
+
+
 class StaffLoginView(LoginView):
     """two_factor's login wizard, which saves no session for a visitor who only opens the
     page: its GET always starts the wizard afresh (formtools resets the state it keeps in
     the session), so there is nothing to keep until a password is accepted. Otherwise
     every anonymous visit, a crawler's included, would write a session row. The CSRF
     token is a cookie (CSRF_USE_SESSIONS is off), so the form still posts."""
+
+    form_list = (
+        (LoginView.AUTH_STEP, StaffAuthenticationForm),
+        *((step, form) for step, form in LoginView.form_list if step != LoginView.AUTH_STEP),
+    )
 
     def get_prefix(self, request, *args, **kwargs):
         return "login_view"  # two_factor's own: the form's field names stay "login_view-..."
@@ -153,6 +234,11 @@ def staff_login(request: HttpRequest):
             return HttpResponseRedirect(target)
         if not user_has_device(user):
             return HttpResponseRedirect(reverse("two_factor:setup"))
+    elif user.is_authenticated:
+        # Logged in before losing staff status (or before it was required here): say why
+        # the admin does not open, and start again from the password.
+        logout(request)
+        messages.error(request, NOT_STAFF_MESSAGE)
     return StaffLoginView.as_view()(request)
 
 

@@ -188,7 +188,12 @@ def test_staff_without_a_commitment_sees_no_customer_data(page, live_server, sho
     login(page, live_server, newcomer)
     expect(page.locator("body")).to_contain_text("salassapitositoumus")
     shots(page, "index-without-commitment")
-    page.goto(f"{live_server.url}/admin/customers/customer/")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"{live_server.url}/admin/customers/customer/")  # a bookmarked page
     expect(page.locator("body")).not_to_contain_text("Salainen")
+    # Issue 12, item 7: not a bare "403 Forbidden", but why and what to do, in Finnish.
+    expect(page.locator("h1")).to_have_text("Salassapitositoumustasi ei ole vielä kirjattu")
+    expect(page.locator("#refusal")).to_contain_text("omistaja kirjaa sen päivämäärän")
+    expect(page.locator("body")).not_to_contain_text("Forbidden")
     shots(page, "customer-list-refused")
     assert mail.outbox == []

@@ -236,7 +236,8 @@ def test_audit_list_queries_do_not_grow(owner_client, rows, django_assert_max_nu
         AuditEvent.objects.create(
             actor_type="system", action="view", prev_hash="0" * 64, hash=f"{_:064d}{rows}"[:64]
         )
-    with django_assert_max_num_queries(16):
+    # 17: the "who" filter lists the staff by name (one query), whatever the rows.
+    with django_assert_max_num_queries(17):
         assert owner_client.get(reverse("admin:privacy_auditevent_changelist")).status_code == 200
 
 
