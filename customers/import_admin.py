@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 from privacy.audit import record
 from privacy.models import AuditAction
 
+from . import import_jobs
 from .banlist import NAME, STREET, BanListError, BanListOutcome, apply_ban_list, preview_ban_list
 from .import_formats import format_label, own_headers
 from .import_uploads import claim_upload, discard_upload, keep_upload, read_upload, sweep_uploads
@@ -116,6 +117,8 @@ def import_view(model_admin, request: HttpRequest):
         content = upload.read()
         source = form.cleaned_data["source"]
         suffix = PurePath(upload.name or "").suffix.lower()
+        if queued := import_jobs.queue_preview_if_large(request, content, source=source, suffix=suffix):
+            return queued  # a large file: its preview runs in the background
         try:
             outcome = _guarded(preview_import, content=content, source=source, filename=f"file{suffix}")
         except ImportFileError as error:
@@ -131,7 +134,12 @@ def import_view(model_admin, request: HttpRequest):
                     initial={"token": token, "skip_invalid": bool(outcome.invalid)}
                 )
             return _preview_page(model_admin, request, outcome, confirm_form=confirm_form, source=source)
-    context = {"form": form, "title": _("Import customers"), "formats": FORMAT_NAMES}
+    context = {
+        "form": form,
+        "title": _("Import customers"),
+        "formats": FORMAT_NAMES,
+        **import_jobs.recent_imports(request),
+    }
     return _page(
         model_admin,
         request,
@@ -180,6 +188,16 @@ def confirm_import_view(model_admin, request: HttpRequest):
         )
         return HttpResponseRedirect(reverse("admin:customers_customer_import"))
     request.session.pop(SESSION_KEY, None)
+    queued = import_jobs.queue_import_if_large(
+        request,
+        content,
+        source=kept["source"],
+        suffix=kept.get("suffix", ""),
+        skip_invalid=form.cleaned_data["skip_invalid"],
+        same_person=form.cleaned_data["same_person"],
+    )
+    if queued:
+        return queued  # a large file: imported in the background
     try:
         outcome = _guarded(
             import_customers,
@@ -196,6 +214,7 @@ def confirm_import_view(model_admin, request: HttpRequest):
     _warn_left_out(request, outcome)
     if not outcome.imported:  # the register changed since the preview and a row became invalid
         return _preview_page(model_admin, request, outcome, confirm_form=None, source=kept["source"])
+    import_jobs.record_small_import(request, outcome, source=kept["source"])
     messages.success(
         request,
         ngettext(
@@ -317,7 +336,7 @@ def _preview_page(model_admin, request, outcome: ImportOutcome, *, confirm_form,
         "columns": [cast(Field, Customer._meta.get_field(name)).verbose_name for name in FIELDS],
         "invalid_rows": invalid,
         "shown_rows": [(row, [_cell(row, name) for name in FIELDS]) for row in shown],
-        "more_rows": max(0, len(outcome.rows) - PREVIEW_ROWS),
+        "more_rows": max(0, outcome.total_rows - PREVIEW_ROWS),
     }
     return _page(model_admin, request, "admin/customers/customer_import_preview.html", context)
 
@@ -333,7 +352,11 @@ def _cell(row, name: str) -> dict[str, str]:
 def _conflict_shown(row) -> dict:
     """A conflict as the preview shows it: the file's person beside the register's."""
     conflict = row.conflict
-    shared = _("the same e-mail address") if conflict.shared == "email" else _("the same phone number")
+    shared = {
+        "email": _("the same e-mail address"),
+        "phone": _("the same phone number"),
+        "name": _("the same name and postal code, another e-mail address"),
+    }[conflict.shared]
     return {
         "number": row.number,
         "value": f"{row.number}:{conflict.customer_id}",
@@ -410,6 +433,11 @@ class CustomerImportMixin(admin.ModelAdmin):
                 name="customers_customer_process_import",
             ),
             path(
+                "import/job/<int:job_id>/",
+                self.admin_site.admin_view(self._import_job),
+                name="customers_customer_import_job",
+            ),
+            path(
                 "cancel_import/",
                 self.admin_site.admin_view(self._cancel_import),
                 name="customers_customer_cancel_import",
@@ -446,6 +474,12 @@ class CustomerImportMixin(admin.ModelAdmin):
         if not self.has_import_permission(request):
             raise PermissionDenied
         return confirm_import_view(self, request)
+
+    def _import_job(self, request, job_id: int):
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        pages = {"page": _page, "preview_page": _preview_page, "confirm_form_class": ConfirmImportForm}
+        return import_jobs.job_view(self, request, job_id, **pages)
 
     def _cancel_import(self, request):
         if not self.has_import_permission(request):

@@ -21,6 +21,7 @@ from pathlib import Path
 from django.conf import settings
 
 from .import_limits import FileCheckError, xlsx_text
+from .models import ImportJob
 
 KEPT_FOR_SECONDS = 60 * 60
 TOKEN = re.compile(r"^[0-9a-f]{32}$")
@@ -55,6 +56,7 @@ def claim_upload(token: str) -> bytes | None:
         path.rename(claimed)  # atomic: only one of two concurrent confirms succeeds
     except FileNotFoundError:
         return None
+    _forget(token)
     try:
         return claimed.read_bytes()
     finally:
@@ -75,6 +77,12 @@ def read_upload(token: str) -> bytes | None:
 def discard_upload(token: str) -> None:
     if TOKEN.match(token or ""):
         (upload_dir() / token).unlink(missing_ok=True)
+        _forget(token)
+
+
+def _forget(token: str) -> None:
+    """A large file's preview keeps the rows it shows (customers/import_jobs.py): they go with the file."""
+    ImportJob.objects.filter(upload_token=token, preview__isnull=False).update(preview=None)
 
 
 def _waiting() -> list[Path]:
@@ -94,6 +102,7 @@ def sweep_uploads(*, dry_run: bool = False, older_than: int = KEPT_FOR_SECONDS) 
     if not dry_run:
         for path in old:
             path.unlink(missing_ok=True)
+            _forget(path.name)
     return len(old)
 
 

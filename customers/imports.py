@@ -23,7 +23,7 @@ import_customers() does the same and then writes the file in one transaction.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -130,6 +130,10 @@ class ImportOutcome:
         return sum(1 for row in self.rows if row.status == status)
 
     @property
+    def total_rows(self) -> int:
+        return len(self.rows)
+
+    @property
     def new(self) -> int:
         return self._count(RowStatus.NEW)
 
@@ -196,15 +200,26 @@ class _Plan:
     planned: list[_Planned]
 
 
+# Called now and then while rows are matched: (rows done, rows in the file).
+Progress = Callable[[int, int], None]
+PROGRESS_EVERY = 1000
+
+
 def preview_import(
-    *, content: bytes, source: str, filename: str = "", same_person: SamePerson = frozenset()
+    *,
+    content: bytes,
+    source: str,
+    filename: str = "",
+    same_person: SamePerson = frozenset(),
+    progress: Progress | None = None,
 ) -> ImportOutcome:
     """Read, match and validate a file, writing nothing: what the preview shows."""
     with _automatic_gc_paused():
-        return _plan(content=content, source=source, filename=filename, same_person=same_person).outcome
+        return _plan(
+            content=content, source=source, filename=filename, same_person=same_person, progress=progress
+        ).outcome
 
 
-@transaction.atomic
 def import_customers(
     *,
     content: bytes,
@@ -213,6 +228,7 @@ def import_customers(
     filename: str = "",
     skip_invalid: bool = False,
     same_person: SamePerson = frozenset(),
+    progress: Progress | None = None,
 ) -> ImportOutcome:
     """Import a customer file: every row, or (skip_invalid, as staff chose in the
     preview) every valid row, the invalid ones being skipped and listed.
@@ -228,21 +244,27 @@ def import_customers(
     5. INSERT the new customers and UPDATE the changed columns of the matched ones;
     6. write a change row per updated customer (S8) and the new e-mail marketing consents;
     7. record an audit event with the counts.
+
+    Steps 5 to 7 are one transaction; the reading and matching before it write nothing,
+    so a background import's progress (customers/import_jobs.py) is seen as it goes.
     """
     with _automatic_gc_paused():
-        plan = _plan(content=content, source=source, filename=filename, same_person=same_person)
+        plan = _plan(
+            content=content, source=source, filename=filename, same_person=same_person, progress=progress
+        )
         outcome = plan.outcome
-        if not outcome.invalid or skip_invalid:
-            _write(plan.planned, source=source, actor=actor)
-            outcome.imported = True
-            outcome.skipped = bool(outcome.invalid)
-    record(
-        action=AuditAction.IMPORT,
-        actor=actor,
-        object_type="customers.customer",
-        fields=["import"],
-        counts=outcome.counts(),
-    )
+        with transaction.atomic():
+            if not outcome.invalid or skip_invalid:
+                _write(plan.planned, source=source, actor=actor)
+                outcome.imported = True
+                outcome.skipped = bool(outcome.invalid)
+            record(
+                action=AuditAction.IMPORT,
+                actor=actor,
+                object_type="customers.customer",
+                fields=["import"],
+                counts=outcome.counts(),
+            )
     return outcome
 
 
@@ -412,17 +434,28 @@ def chunks(values: Iterable, size: int = BATCH) -> Iterator[list]:
 
 
 # -- matching and validating --------------------------------------------------
-def _plan(*, content: bytes, source: str, filename: str = "", same_person: SamePerson = frozenset()) -> _Plan:
+def _plan(
+    *,
+    content: bytes,
+    source: str,
+    filename: str = "",
+    same_person: SamePerson = frozenset(),
+    progress: Progress | None = None,
+) -> _Plan:
     read = read_rows(content, filename)
     rows = read.rows
+    if progress:
+        progress(0, len(rows))
     suppressed = _suppressed_addresses(rows)
     matches, consented = _existing_matches([row for row in rows if row["email"] not in suppressed])
     results, touched = [], []
-    for number, row, cells in zip(read.numbers, rows, read.cells, strict=True):
+    for done, (number, row, cells) in enumerate(zip(read.numbers, rows, read.cells, strict=True), start=1):
+        if progress and not done % PROGRESS_EVERY:
+            progress(done, len(rows))
         if row["email"] in suppressed:  # matches nobody, so none of it reaches a customer
             results.append(RowResult(number=number, status=RowStatus.LEFT_OUT))
             continue
-        found = matches.find(_row_keys(row), row.get("first_name", ""))
+        found = matches.find(_row_keys(row), row.get("first_name", ""), row.get("email", ""))
         match, conflict = found.person, None
         if match is None and found.conflict is not None:
             conflict = _conflict(
@@ -459,6 +492,8 @@ def _plan(*, content: bytes, source: str, filename: str = "", same_person: SameP
             match,
         )
     planned = [p for p in touched if p.is_new or p.changed or p.consent]
+    if progress:
+        progress(len(rows), len(rows))
     outcome = ImportOutcome(shop=read.shop, rows=results, headers=read.headers, unused_columns=read.unused)
     return _Plan(outcome=outcome, planned=planned)
 
@@ -624,7 +659,9 @@ def _existing_matches(rows: list[dict[str, str]]) -> tuple[PeopleByKey[_Planned]
                 .values_list("customer_id", flat=True)
             )
     people: PeopleByKey[_Planned] = PeopleByKey(
-        first_name=lambda p: p.customer.first_name, in_register=lambda p: not p.is_new
+        first_name=lambda p: p.customer.first_name,
+        in_register=lambda p: not p.is_new,
+        email=lambda p: p.customer.email,
     )
     people.people = {key: [planned[pk] for pk in sorted(pks) if pk in planned] for key, pks in keyed.items()}
     return people, consented

@@ -73,7 +73,7 @@ class Found(Generic[Person]):
 
     person: Person | None = None
     conflict: Person | None = None
-    shared: str = ""  # the kind of key shared with the conflicting person: "email" or "phone"
+    shared: str = ""  # the kind of key shared with the conflicting person: "email", "phone" or "name"
 
 
 @dataclass
@@ -84,6 +84,7 @@ class PeopleByKey(Generic[Person]):
 
     first_name: Callable[[Person], str]
     in_register: Callable[[Person], bool]
+    email: Callable[[Person], str] = lambda person: ""
     people: dict[tuple, list[Person]] = field(default_factory=dict)
 
     def add(self, keys: Iterable[tuple], person: Person) -> None:
@@ -92,14 +93,24 @@ class PeopleByKey(Generic[Person]):
             if not any(p is person for p in listed):
                 listed.append(person)
 
-    def find(self, keys: Iterable[tuple], first_name: str) -> Found[Person]:
+    def find(self, keys: Iterable[tuple], first_name: str, email: str = "") -> Found[Person]:
         """The first person, key by key in order and oldest first, whose first name agrees
         with the row's; else the first person in the register by e-mail or phone whose
-        does not (a conflict)."""
+        does not (a conflict). Found by name and postal code, a person whose e-mail is
+        another than the row's is someone else of the same name (Urho Vuorila and Urho
+        Vuorilä in 20100): a conflict too when in the register, else nobody."""
         found: Found[Person] = Found()
         for key in keys:
             for person in self.people.get(key, ()):
-                if key[0] == "name" or same_first_name(self.first_name(person), first_name):
+                if key[0] == "name":
+                    theirs = self.email(person)
+                    if not (email and theirs and email.casefold() != theirs.casefold()):
+                        found.person = person
+                        return found
+                    if found.conflict is None and self.in_register(person):
+                        found.conflict, found.shared = person, "name"
+                    continue
+                if same_first_name(self.first_name(person), first_name):
                     found.person = person
                     return found
                 if found.conflict is None and self.in_register(person):

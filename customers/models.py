@@ -793,3 +793,66 @@ def _activity_subqueries() -> list[Subquery | Cast]:
         _latest(request_model._default_manager.all(), "customers", "submitted_at"),
         _latest(request_model._default_manager.all(), "customers", "closed_at"),
     ]
+
+
+class ImportJob(models.Model):
+    """A preview or an import of a large file, run by the background worker
+    (customers/import_jobs.py; issue 19, item 8).
+
+    It keeps counts and progress; the file itself waits in the private upload folder
+    (customers/import_uploads.py) under `upload_token`. `preview` holds what the preview
+    page shows: the first rows with their values (personal data) only while the file
+    waits, cleared when it is imported, cancelled, replaced or swept; else the invalid
+    rows' numbers and reasons without values; nothing an hour after the job finished."""
+
+    class Kind(models.TextChoices):
+        PREVIEW = "preview", _("preview")
+        IMPORT = "import", _("import")
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("waiting")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("started by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
+    source = models.CharField(_("source"), max_length=20, choices=Source.choices)
+    # The language of the staff member who started it: its messages are written in it.
+    language = models.CharField(_("language"), max_length=10, default="fi")
+    upload_token = models.CharField(_("upload"), max_length=32, blank=True)
+    shop = models.CharField(_("format"), max_length=20, blank=True)
+    rows_read = models.PositiveIntegerField(_("rows read"), default=0)
+    rows_total = models.PositiveIntegerField(_("rows in the file"), default=0)
+    new = models.PositiveIntegerField(_("new"), default=0)
+    updated = models.PositiveIntegerField(_("updated"), default=0)
+    unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
+    invalid = models.PositiveIntegerField(_("invalid"), default=0)
+    left_out = models.PositiveIntegerField(_("left out"), default=0)
+    imported = models.BooleanField(_("imported"), default=False)
+    message = models.TextField(_("message"), blank=True)
+    preview = models.JSONField(_("preview"), null=True, blank=True)
+    # How the file is read and what staff chose in its preview: the file's suffix, whether
+    # to skip the rows that cannot be imported, the conflicts ticked as the same person
+    # (row numbers and customer ids). No values.
+    options = models.JSONField(_("options"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    progress_at = models.DateTimeField(_("last progress"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["state", "created_at"], name="importjob_state_created")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"

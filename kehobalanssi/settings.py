@@ -267,7 +267,7 @@ POST_OFFICE = {
 }
 # The functions run_worker calls in turn, each doing one bounded batch and returning how
 # many items it handled (privacy/management/commands/run_worker.py).
-WORKER_TASKS = ["privacy.outbox.deliver_mail"]
+WORKER_TASKS = ["privacy.outbox.deliver_mail", "customers.import_jobs.run_pending"]
 WORKER_IDLE_SECONDS = env.float("WORKER_IDLE_SECONDS", default=2.0)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="asiakaspalvelu@kehobalanssi.fi")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -367,6 +367,11 @@ IMPORT_MAX_UNPACKED_BYTES = env.int("IMPORT_MAX_UNPACKED_BYTES", default=200 * 1
 # Where an uploaded import waits (a private subfolder, at most an hour) between its
 # preview and its confirmation; empty: the system's temporary directory.
 IMPORT_UPLOAD_DIR = env.str("IMPORT_UPLOAD_DIR", default="")
+# A file of more rows than this is previewed and imported by the background worker, with
+# a progress page (customers/import_jobs.py); one whose worker makes no progress for
+# IMPORT_JOB_STALE_SECONDS is shown as failed.
+IMPORT_BACKGROUND_ROWS = env.int("IMPORT_BACKGROUND_ROWS", default=2000)
+IMPORT_JOB_STALE_SECONDS = env.int("IMPORT_JOB_STALE_SECONDS", default=15 * 60)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -207,6 +207,34 @@ DECLARATION: dict[str, dict[str, Declared]] = {
         "reason": other(report=True),  # a choice, not free text
         "changed_by": other(),
     },
+    "customers.ImportJob": {  # a large file's preview or import (customers/import_jobs.py)
+        "id": other(),
+        "started_by": other(),
+        "kind": other(),
+        "state": other(),
+        "source": other(),
+        "language": other(),
+        "upload_token": other(),
+        "shop": other(),
+        "rows_read": other(),
+        "rows_total": other(),
+        "new": other(),
+        "updated": other(),
+        "unchanged": other(),
+        "invalid": other(),
+        "left_out": other(),
+        "imported": other(),
+        # Why the job failed, in the starter's language: a limit, a missing column, never a value.
+        "message": other(),
+        # The rows the preview page shows, with their values: deleted with the upload
+        # and at most an hour after the job finished.
+        "preview": identifying(),
+        "options": other(),  # the file's suffix, the skip choice, ticked conflicts (numbers only)
+        "created_at": other(),
+        "started_at": other(),
+        "progress_at": other(),
+        "finished_at": other(),
+    },
     "privacy.AuditEvent": {  # holds no personal data by design (S14)
         "id": other(),
         "occurred_at": other(),

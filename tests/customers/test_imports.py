@@ -151,9 +151,10 @@ def test_the_preview_writes_nothing(owner_client):
     assert not CustomerChange.objects.exists()
 
 
-def test_an_invalid_row_after_many_valid_ones_imports_nothing_unless_skipped(owner_client, owner):
+def test_an_invalid_row_after_many_valid_ones_imports_nothing_unless_skipped(owner_client, owner, settings):
     """S8: nothing is imported without staff choosing to skip the invalid row, also when
     it comes after thousands of valid ones; its number is the spreadsheet's (header = 1)."""
+    settings.IMPORT_BACKGROUND_ROWS = 10_000  # previewed at once (in the background: test_import_jobs.py)
     rows = ["first_name,last_name,email,postal_code"]
     rows += [f"Monta,Rivia{i},monta{i}@example.fi,00100" for i in range(2500)]
     rows.append("Viallinen,Rivi,viallinen@example.fi,1234X")
@@ -491,3 +492,28 @@ def test_a_better_spelling_in_the_file_replaces_the_registers(owner_client):
     )
     shouting.refresh_from_db()
     assert (shouting.first_name, shouting.last_name) == ("Pekka", "Mäkelä")
+
+
+def test_two_people_of_one_name_and_postal_code_with_their_own_e_mails_stay_two(owner_client):
+    """S8: Urho Vuorila and Urho Vuorilä of 20100 fold to the same name, but each has an
+    e-mail address of their own: the file makes two customers, and a register customer of
+    that name with another address is shown as a conflict and left as he is."""
+    content = (
+        "first_name;last_name;email;postal_code\n"
+        "Urho;Vuorila;urho.vuorila@example.fi;20100\n"
+        "Urho;Vuorilä;urho.vuorila2@example.fi;20100\n"
+    ).encode()
+    outcome, _ = import_file(owner_client, content, name="nimet.csv")
+    assert outcome.new == 2
+    assert sorted(Customer.objects.values_list("last_name", "email")) == [
+        ("Vuorila", "urho.vuorila@example.fi"),
+        ("Vuorilä", "urho.vuorila2@example.fi"),
+    ]
+
+    again = "first_name;last_name;email;postal_code\nUrho;Vuorila;urho.uusi@example.fi;20100\n".encode()
+    response = preview(owner_client, again, name="uusi.csv")
+    conflict = response.context["outcome"].conflict_rows[0].conflict
+    assert conflict.shared == "name" and "the same name and postal code" in response.text
+    confirm(owner_client, response)
+    assert Customer.objects.filter(email="urho.vuorila@example.fi").exists()  # not rewritten
+    assert Customer.objects.count() == 3
