@@ -7,3 +7,8 @@ def tick() -> int:
     with open(os.environ["WORKER_PROBE_FILE"], "a", encoding="utf-8") as ticks:
         ticks.write("tick\n")
     return 0
+
+
+def fails() -> int:
+    """A task whose error message names a person, as an SMTP error can."""
+    raise RuntimeError("mail to aino@example.fi refused")

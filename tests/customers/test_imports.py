@@ -510,7 +510,7 @@ def test_two_people_of_one_name_and_postal_code_with_their_own_e_mails_stay_two(
         ("Vuorilä", "urho.vuorila2@example.fi"),
     ]
 
-    again = "first_name;last_name;email;postal_code\nUrho;Vuorila;urho.uusi@example.fi;20100\n".encode()
+    again = b"first_name;last_name;email;postal_code\nUrho;Vuorila;urho.uusi@example.fi;20100\n"
     response = preview(owner_client, again, name="uusi.csv")
     conflict = response.context["outcome"].conflict_rows[0].conflict
     assert conflict.shared == "name" and "the same name and postal code" in response.text

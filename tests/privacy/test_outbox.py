@@ -170,3 +170,15 @@ def test_a_mail_that_fails_every_try_is_failed_on_the_timeline_and_the_link_can_
         confirm = re.search(r"http://testserver(/en/privacy/request/confirm/[\w-]+/)", mail.outbox[0].body)
         client.post(confirm.group(1))
     assert DataRequest.objects.get().status == RequestStatus.RECEIVED
+
+
+def test_a_failing_worker_task_is_logged_without_its_message_and_mail_still_goes(client, settings, caplog):
+    """A task of WORKER_TASKS that raises does not stop the others: the mail is sent, and
+    the log names the task and the error's kind, never its text (which may name a person)."""
+    settings.WORKER_TASKS = ["tests.worker_probe.fails", "privacy.outbox.deliver_mail"]
+    client.post(FORM, request_form_data(reply_language="en"))
+    with caplog.at_level("INFO"):
+        deliver_mail()
+    assert [m.to for m in mail.outbox] == [["aino@example.fi"]]
+    assert "Worker task tests.worker_probe.fails failed: RuntimeError" in caplog.text
+    assert "aino" not in caplog.text
