@@ -553,16 +553,7 @@ class OrderAdmin(RegisterModelAdmin):
     list_filter = ["invoice_status", "channel", "ordered_on"]
     search_fields = ["=order_number", "customer__last_name", "customer__email"]
     autocomplete_fields = ["customer"]
-    fields = [
-        "customer",
-        "order_number",
-        "ordered_on",
-        "channel",
-        "description",
-        "total",
-        "invoice_status",
-        "proposed_number",
-    ]
+    fields = [*OrderAdminForm.Meta.fields, "proposed_number"]
     date_hierarchy = "ordered_on"
     list_per_page = 50
     show_full_result_count = False

@@ -177,17 +177,9 @@ def confirm_import_view(model_admin, request: HttpRequest):
     if request.method != "POST":
         return HttpResponseRedirect(reverse("admin:customers_customer_import"))
     form = ConfirmImportForm(request.POST)
-    kept = request.session.get(SESSION_KEY) or {}
-    content = None
-    if form.is_valid() and form.cleaned_data["token"] == kept.get("token"):
-        content = claim_upload(kept["token"])
+    content, kept = _claim_previewed(request, SESSION_KEY, form)
     if content is None:
-        messages.error(
-            request,
-            _("The preview has expired, was replaced or was already imported. Upload the file again."),
-        )
         return HttpResponseRedirect(reverse("admin:customers_customer_import"))
-    request.session.pop(SESSION_KEY, None)
     queued = import_jobs.queue_import_if_large(
         request,
         content,
@@ -576,11 +568,11 @@ def _ban_list_preview(model_admin, request, outcome: BanListOutcome, token: str)
     return _page(model_admin, request, "admin/customers/banlist_preview.html", context)
 
 
-def _confirm_ban_list(model_admin, request):
-    """Record the previewed list's objections, the file deleted first (a second confirm
-    finds nothing and records nothing)."""
-    kept = request.session.get(BAN_LIST_SESSION_KEY) or {}
-    form = ConfirmBanListForm(request.POST)
+def _claim_previewed(request, session_key: str, form: forms.Form) -> tuple[bytes | None, dict]:
+    """The file a preview kept (its token in the form and in the session), deleted from
+    where it waited, so a second confirm (a double click, another tab) finds nothing; and
+    what the session kept with it. None, with a message, when it is gone or not this one."""
+    kept = request.session.get(session_key) or {}
     content = None
     if form.is_valid() and form.cleaned_data["token"] == kept.get("token"):
         content = claim_upload(kept["token"])
@@ -589,8 +581,18 @@ def _confirm_ban_list(model_admin, request):
             request,
             _("The preview has expired, was replaced or was already imported. Upload the file again."),
         )
+    else:
+        request.session.pop(session_key, None)
+    return content, kept
+
+
+def _confirm_ban_list(model_admin, request):
+    """Record the previewed list's objections, the file deleted first (a second confirm
+    finds nothing and records nothing)."""
+    form = ConfirmBanListForm(request.POST)
+    content, kept = _claim_previewed(request, BAN_LIST_SESSION_KEY, form)
+    if content is None:
         return HttpResponseRedirect(reverse("admin:customers_customer_banlist"))
-    request.session.pop(BAN_LIST_SESSION_KEY, None)
     try:
         outcome = apply_ban_list(
             content=content,

@@ -44,7 +44,15 @@ from django.utils.translation import gettext_lazy as _
 from privacy.audit import record
 from privacy.models import AuditAction
 
-from .import_uploads import KEPT_FOR_SECONDS, TOKEN, claim_upload, discard_upload, keep_upload, upload_dir
+from .import_uploads import (
+    KEPT_FOR_SECONDS,
+    TOKEN,
+    claim_upload,
+    discard_upload,
+    keep_upload,
+    read_upload,
+    upload_dir,
+)
 from .imports import ImportFileError, ImportOutcome, RowResult, RowStatus, import_customers, preview_import
 from .matching import Conflict
 from .models import ImportJob
@@ -319,7 +327,7 @@ def _run(job: ImportJob) -> None:
             rows_read=done, rows_total=total, progress_at=timezone.now()
         )
 
-    content = _read_upload(job.upload_token) if job.kind == Kind.PREVIEW else claim_upload(job.upload_token)
+    content = read_upload(job.upload_token) if job.kind == Kind.PREVIEW else claim_upload(job.upload_token)
     if content is None:
         _fail(
             job,
@@ -408,16 +416,6 @@ def _fail(job: ImportJob, message: str) -> None:
     ImportJob.objects.filter(pk=job.pk).update(
         state=State.FAILED, message=message, finished_at=now, progress_at=now, preview=None
     )
-
-
-def _read_upload(token: str) -> bytes | None:
-    """A kept file's content, left where it is (its preview does not import it)."""
-    if not TOKEN.match(token or ""):
-        return None
-    try:
-        return (upload_dir() / token).read_bytes()
-    except FileNotFoundError:
-        return None
 
 
 def _kept(token: str) -> bool:
