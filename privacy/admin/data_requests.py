@@ -22,6 +22,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllow
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
@@ -85,7 +86,7 @@ class OverdueFilter(admin.SimpleListFilter):
 class DataRequestAdmin(RegisterModelAdmin):
     audit_views = True
     list_display = [
-        "reference", "requester_column", "kind", "status", "channel", "submitted_at", "due_date",
+        "reference", "requester_column", "kind_column", "status", "submitted_column", "due_column",
         "days_left_column",
     ]  # fmt: skip
     list_filter = [OverdueFilter, "status", "kind", "channel"]
@@ -106,6 +107,21 @@ class DataRequestAdmin(RegisterModelAdmin):
     @admin.display(description=_("requester"), ordering="last_name")
     def requester_column(self, obj: DataRequest) -> str:
         return obj.full_name or gettext("(name erased)")
+
+    # The kind with the channel under it, and dates as 3.12.2026: the inbox fits 1366 px.
+    @admin.display(description=_("kind"), ordering="kind")
+    def kind_column(self, obj: DataRequest):
+        return format_html(
+            '{}<br><span class="quiet">{}</span>', obj.get_kind_display(), obj.get_channel_display()
+        )
+
+    @admin.display(description=_("submitted"), ordering="submitted_at")
+    def submitted_column(self, obj: DataRequest) -> str:
+        return date_format(timezone.localtime(obj.submitted_at), "j.n.Y")
+
+    @admin.display(description=_("due date"), ordering="due_date")
+    def due_column(self, obj: DataRequest) -> str:
+        return date_format(obj.due_date, "j.n.Y")
 
     @admin.display(description=_("days left"), ordering="due_date")
     def days_left_column(self, obj: DataRequest):
