@@ -66,3 +66,30 @@ def test_the_owner_follows_the_next_step_of_an_overdue_request_to_the_end(
     expect(page.locator(".request-step.step-next")).to_have_count(0)
     shots(page, "done")
     assert DataRequest.objects.get().status == "completed"
+
+
+def test_an_erasure_with_a_mistyped_reference_is_refused_then_done_in_finnish(
+    page, live_server, admin_login, shots
+):
+    owner = make_staff("omistaja", group=OWNER_GROUP, superuser=True)
+    CustomerFactory(first_name="Aino", last_name="Mäkinen", email="aino@example.fi")
+    request = DataRequestFactory(kind="erasure")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    admin_login(page, owner, PASSWORD)
+    page.goto(f"{live_server.url}/admin/privacy/datarequest/{request.pk}/change/")
+    page.locator("#step-verify select[name=method]").select_option("email_on_file")
+    page.get_by_role("button", name="Kirjaa varmistus").click()
+    page.get_by_label("Aino Mäkinen", exact=False).check()
+    page.get_by_role("button", name="Liitä tähän pyyntöön").click()
+    expect(page.locator(".request-step.step-next")).to_have_attribute("id", "step-fulfil")
+
+    page.locator("#step-fulfil input[name=confirm_reference]").fill("KB-2026-0009")
+    page.get_by_role("button", name="Poista ja merkitse valmiiksi").click()
+    expect(page.locator(".messagelist")).to_contain_text(f"Viite ei täsmää: kirjoita {request.reference}")
+    shots(page, "erasure-wrong-reference")
+    page.locator("#step-fulfil input[name=confirm_reference]").fill(request.reference)
+    page.get_by_role("button", name="Poista ja merkitse valmiiksi").click()
+    expect(page.locator(".messagelist")).to_contain_text("Asiakas on poistettu ja pyyntö käsitelty.")
+    expect(page.locator("#step-link")).to_contain_text("Asiakas on poistettu rekisteristä.")
+    expect(page.locator("#content")).not_to_contain_text("Asiakasta ei ole vielä liitetty")
+    shots(page, "erasure-done")
