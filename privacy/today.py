@@ -57,22 +57,46 @@ class DueRequest:
 
     @property
     def days_text(self) -> str:
-        if self.days < 0:
-            late = -self.days
-            return ngettext("%(n)s day late", "%(n)s days late", late) % {"n": late}
-        if self.days == 0:
-            return gettext("due today")
-        return ngettext("%(n)s day left", "%(n)s days left", self.days) % {"n": self.days}
+        return days_text(self.days)
+
+
+def days_text(days: int) -> str:
+    """Days to the deadline in words: "4 päivää myöhässä", "tänään", "3 päivää jäljellä"."""
+    if days < 0:
+        return ngettext("%(n)s day late", "%(n)s days late", -days) % {"n": -days}
+    if days == 0:
+        return gettext("due today")
+    return ngettext("%(n)s day left", "%(n)s days left", days) % {"n": days}
+
+
+# The steps of a request in the order of work (the request's page lists them so).
+STEPS = ["verify", "link", "fulfil", "answer"]
+
+
+def next_step_key(data_request: DataRequest, linked: int) -> str | None:
+    """Which of STEPS staff take next on an open request (None once it is closed):
+    verify the identity, link the customers, fulfil, answer."""
+    if not data_request.is_open:
+        return None
+    if data_request.identity_verified_at is None:
+        return "verify"
+    if not linked:
+        return "link"
+    if data_request.kind == RequestKind.ACCESS and data_request.report_released_at:
+        return "answer"
+    return "fulfil"
 
 
 def next_step(data_request: DataRequest, linked: int) -> str:
-    """The next thing staff do on a pending request, in the order of work: verify the
-    identity, link the customers, fulfil, answer."""
-    if data_request.identity_verified_at is None:
+    """The next thing staff do on a pending request, in words."""
+    key = next_step_key(data_request, linked)
+    if key == "verify":
         return str(_("Verify the requester's identity"))
-    if not linked:
+    if key == "link":
         return str(_("Link the request to the customer"))
-    return str(FULFIL.get(RequestKind(data_request.kind), _("Answer the requester")))
+    if key == "fulfil":
+        return str(FULFIL.get(RequestKind(data_request.kind), _("Answer the requester")))
+    return str(_("Answer the requester"))
 
 
 def due_requests(today: datetime.date) -> list[DueRequest]:
@@ -82,7 +106,16 @@ def due_requests(today: datetime.date) -> list[DueRequest]:
         DataRequest.objects.filter(status__in=PENDING_STATUSES, due_date__lte=horizon)
         .annotate(linked=Count("customers"))
         .order_by("due_date", "pk")
-        .only("reference", "kind", "first_name", "last_name", "due_date", "identity_verified_at")[:ROWS]
+        .only(
+            "reference",
+            "kind",
+            "status",
+            "first_name",
+            "last_name",
+            "due_date",
+            "identity_verified_at",
+            "report_released_at",
+        )[:ROWS]
     )
     kinds = dict(RequestKind.choices)
     return [

@@ -22,6 +22,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllow
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
@@ -46,7 +47,9 @@ from ..forms import (
 from ..letter_scans import read_scan
 from ..models import AuditAction, ControllerDetails, DataRequest, DataRequestQuerySet
 from ..refusal import certificate_pdf
+from ..today import days_text
 from .base import RegisterModelAdmin
+from .request_steps import done_message, why_not, work_steps
 
 
 def _site_url(request: HttpRequest) -> str:
@@ -82,7 +85,10 @@ class OverdueFilter(admin.SimpleListFilter):
 @admin.register(DataRequest)
 class DataRequestAdmin(RegisterModelAdmin):
     audit_views = True
-    list_display = ["reference", "kind", "channel", "status", "submitted_at", "due_date", "days_left_column"]
+    list_display = [
+        "reference", "requester_column", "kind_column", "status", "submitted_column", "due_column",
+        "days_left_column",
+    ]  # fmt: skip
     list_filter = [OverdueFilter, "status", "kind", "channel"]
     search_fields = ["=reference"]
     search_help_text = _("Search by reference, e.g. KB-2026-0042.")
@@ -91,22 +97,31 @@ class DataRequestAdmin(RegisterModelAdmin):
     change_form_template = "admin/privacy/datarequest/change_form.html"
     add_form_template = "admin/privacy/datarequest/register_form.html"
 
-    # The steps staff take on a request's page, and what they are told when it is done.
-    # Each step has a `<name>_form` (the form it posts) and a `<name>_step` (what it does).
-    steps = {
-        "verify": _("The identity verification is recorded."),
-        "link": _("The request is linked to the customer."),
-        "start": _("The request is marked in progress."),
-        "extend": _("The deadline is extended and the requester is told why."),
-        "refuse": _("The request is refused and the requester is told the reasons."),
-        "complete": _("The request is completed and the requester is told."),
-        "release": _("The access report is released: the requester downloads it from the status page."),
-        "objection": _("The objections are recorded and in force; the request is completed."),
-        "anonymise": _("The customer is anonymised and the request completed."),
-        "erase": _("The customer is erased and the request completed."),
-        "rectify": _("The correction is applied. Tell the recipients listed below."),
-        "notified": _("The recipient is marked told."),
-    }
+    # The steps staff take on a request's page. Each has a `<name>_form` (the form it
+    # posts), a `<name>_step` (what it does) and a `<name>_done` (what staff are told).
+    steps = [
+        "verify", "link", "start", "extend", "refuse", "complete",
+        "release", "objection", "anonymise", "erase", "rectify", "notified",
+    ]  # fmt: skip
+
+    @admin.display(description=_("requester"), ordering="last_name")
+    def requester_column(self, obj: DataRequest) -> str:
+        return obj.full_name or gettext("(name erased)")
+
+    # The kind with the channel under it, and dates as 3.12.2026: the inbox fits 1366 px.
+    @admin.display(description=_("kind"), ordering="kind")
+    def kind_column(self, obj: DataRequest):
+        return format_html(
+            '{}<br><span class="quiet">{}</span>', obj.get_kind_display(), obj.get_channel_display()
+        )
+
+    @admin.display(description=_("submitted"), ordering="submitted_at")
+    def submitted_column(self, obj: DataRequest) -> str:
+        return date_format(timezone.localtime(obj.submitted_at), "j.n.Y")
+
+    @admin.display(description=_("due date"), ordering="due_date")
+    def due_column(self, obj: DataRequest) -> str:
+        return date_format(obj.due_date, "j.n.Y")
 
     @admin.display(description=_("days left"), ordering="due_date")
     def days_left_column(self, obj: DataRequest):
@@ -114,8 +129,8 @@ class DataRequestAdmin(RegisterModelAdmin):
         if days is None:
             return "–"
         css = "overdue" if days < 0 else "due-soon" if days <= 7 else ""
-        text = gettext("%(days)s days overdue") % {"days": -days} if days < 0 else str(days)
-        return format_html('<span class="{}">{}</span>', css, text)
+        # The column is "days left": a number, or the days late in words ("4 päivää myöhässä").
+        return format_html('<span class="{}">{}</span>', css, days_text(days) if days < 0 else days)
 
     def has_delete_permission(self, request, obj=None):
         return False  # the retention run deletes expired ones
@@ -175,6 +190,7 @@ class DataRequestAdmin(RegisterModelAdmin):
                 "objection_labels": [str(ObjectionPurpose(p).label) for p in obj.objection_purposes],
                 **{f"{name}_form": self._form(name, obj) for name in self.steps if name != "link"},
                 "link_form": LinkCustomersForm(suggestions=suggestions),
+                "work_steps": work_steps(obj),
             }
         # A step whose form had errors passes its bound form, to be shown with them.
         return super().change_view(request, object_id, form_url, {**context, **(extra_context or {})})
@@ -200,11 +216,13 @@ class DataRequestAdmin(RegisterModelAdmin):
             except data_requests.IdentityNotVerified as refusal:  # the message says what to do
                 form.add_error(None, refusal.message)
             except data_requests.RequestStateError:
-                messages.error(request, gettext("That step does not fit the request's status."))
+                data_request.refresh_from_db()
+                messages.error(request, why_not(data_request, name))
                 return page
         if form.errors:  # the form's own, or what the step found wrong (it then changed nothing)
             return self._page_with_errors(request, data_request, name, form)
-        messages.success(request, self.steps[name])
+        data_request.refresh_from_db()
+        messages.success(request, done_message(data_request, name, form))
         return page
 
     def _page_with_errors(self, request, data_request: DataRequest, name: str, form) -> HttpResponse:

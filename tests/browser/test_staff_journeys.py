@@ -102,7 +102,7 @@ def test_owner_enrols_works_an_access_request_and_the_customer_downloads_it(page
     assert DataRequest.objects.get().report_released_at is None
     page.select_option("select[name=method]", "email_on_file")
     page.get_by_role("button", name="Kirjaa varmistus").click()
-    expect(page.locator(".messagelist")).to_contain_text("Henkilöllisyyden varmistus on kirjattu.")
+    expect(page.locator(".messagelist")).to_contain_text("Henkilöllisyys vahvistettu (tapa: ")
     page.get_by_role("button", name="Julkaise raportti pyytäjälle").click()
     assert DataRequest.objects.get().status == "completed"
 

@@ -215,7 +215,7 @@ def test_another_address_needs_another_method_with_the_reason_and_the_address_on
 
     with django_capture_on_commit_callbacks(execute=True):
         released = owner_client.post(url("release", request), follow=True)
-    assert "Tarkastusraportti on julkaistu" in released.text
+    assert "Raportti annettu pyytäjän ladattavaksi" in released.text
     deliver_mail()
     assert sorted(m.to[0] for m in mail.outbox) == ["matti@example.fi", "ville@example.fi"]
     notice = next(m for m in mail.outbox if m.to == ["ville@example.fi"])
