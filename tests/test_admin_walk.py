@@ -26,7 +26,7 @@ LEAKS = [
     r"Lisää toinen",
     r"Token:|TOTP Secret|käytöön|varatoken|sarajan",
     r"After you|\bCan (add|change|delete|view)\b",
-    r"Käyttäjän turvallisuus|Käyttäjätilin turvallisuus|Julkaise raportti",
+    r"Käyttäjän turvallisuus|Käyttäjätilin turvallisuus|[Jj]ulkaise (raportti|se)",
     r"\bAXES\b|\bAxes\b|OTP_|Otp_|Static devices?\b|Access attempts|Attempt Time",
     r"Model name|Add link|Select this object|If you don't have",
     r"\bOwner\b|\bStaff\b",  # the groups' names (now Omistaja, Henkilökunta)

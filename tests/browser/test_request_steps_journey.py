@@ -60,7 +60,7 @@ def test_the_owner_follows_the_next_step_of_an_overdue_request_to_the_end(
 
     expect(following).to_have_attribute("id", "step-fulfil")
     shots(page, "step-3-fulfil")
-    following.get_by_role("button", name="Julkaise raportti pyytäjälle").click()
+    following.get_by_role("button", name="Anna raportti pyytäjän ladattavaksi").click()
     expect(page.locator(".messagelist")).to_contain_text("Raportti annettu pyytäjän ladattavaksi")
     expect(page.locator(".request-step.step-done")).to_have_count(4)
     expect(page.locator(".request-step.step-next")).to_have_count(0)

@@ -96,14 +96,14 @@ def test_owner_enrols_works_an_access_request_and_the_customer_downloads_it(page
         page.get_by_role("link", name="Esikatsele PDF").click()
     assert popup.value.url.endswith("/preview/")
     shots(page, "request-page")
-    page.get_by_role("button", name="Julkaise raportti pyytäjälle").click()  # not yet verified
+    page.get_by_role("button", name="Anna raportti pyytäjän ladattavaksi").click()  # not yet verified
     expect(page.locator(".messagelist .error")).to_contain_text("Varmista ensin pyytäjän henkilöllisyys")
     shots(page, "release-refused")
     assert DataRequest.objects.get().report_released_at is None
     page.select_option("select[name=method]", "email_on_file")
     page.get_by_role("button", name="Kirjaa varmistus").click()
     expect(page.locator(".messagelist")).to_contain_text("Henkilöllisyys vahvistettu (tapa: ")
-    page.get_by_role("button", name="Julkaise raportti pyytäjälle").click()
+    page.get_by_role("button", name="Anna raportti pyytäjän ladattavaksi").click()
     assert DataRequest.objects.get().status == "completed"
 
     page.goto(f"{live_server.url}/fi/privacy/status/{token}/")
