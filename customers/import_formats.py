@@ -93,6 +93,17 @@ def _one(*headers: str) -> list[Source]:
     return [(header,) for header in headers]
 
 
+def _address(street: Source, postal_code: str, city: str, *countries: str) -> dict[str, list[Source]]:
+    """One address of an export: its street lines joined, its postal code, city and
+    country (the first of `countries` the file has)."""
+    return {
+        "street_address": [street],
+        "postal_code": _one(postal_code),
+        "city": _one(city),
+        "country": _one(*countries),
+    }
+
+
 # -- the register's own columns ------------------------------------------------------
 # The field names, their names in the admin in English and Finnish (the template's
 # headers), and the names Finnish offices give them.
@@ -228,18 +239,15 @@ WOOCOMMERCE = Format(
         "phone": _one("billing_phone", "shipping_phone"),
     },
     addresses=[
-        {
-            "street_address": [("billing_address_1", "billing_address_2")],
-            "postal_code": _one("billing_postcode"),
-            "city": _one("billing_city"),
-            "country": _one("billing_country"),
-        },
-        {
-            "street_address": [("shipping_address_1", "shipping_address_2")],
-            "postal_code": _one("shipping_postcode"),
-            "city": _one("shipping_city"),
-            "country": _one("shipping_country"),
-        },
+        _address(
+            ("billing_address_1", "billing_address_2"), "billing_postcode", "billing_city", "billing_country"
+        ),
+        _address(
+            ("shipping_address_1", "shipping_address_2"),
+            "shipping_postcode",
+            "shipping_city",
+            "shipping_country",
+        ),
     ],
     ignored=frozenset(
         key(h)
@@ -328,18 +336,18 @@ GOOGLE = Format(
         "birth_date": _one("Birthday"),
     },
     addresses=[
-        {
-            "street_address": [("Address 1 - Street", "Address 1 - Extended Address")],
-            "postal_code": _one("Address 1 - Postal Code"),
-            "city": _one("Address 1 - City"),
-            "country": _one("Address 1 - Country"),
-        },
-        {
-            "street_address": [("Address 2 - Street", "Address 2 - Extended Address")],
-            "postal_code": _one("Address 2 - Postal Code"),
-            "city": _one("Address 2 - City"),
-            "country": _one("Address 2 - Country"),
-        },
+        _address(
+            ("Address 1 - Street", "Address 1 - Extended Address"),
+            "Address 1 - Postal Code",
+            "Address 1 - City",
+            "Address 1 - Country",
+        ),
+        _address(
+            ("Address 2 - Street", "Address 2 - Extended Address"),
+            "Address 2 - Postal Code",
+            "Address 2 - City",
+            "Address 2 - Country",
+        ),
     ],
     ignored=frozenset(
         key(h)
@@ -432,24 +440,27 @@ OUTLOOK = Format(
         "birth_date": _one("Birthday"),
     },
     addresses=[
-        {
-            "street_address": [("Home Street", "Home Street 2", "Home Street 3")],
-            "postal_code": _one("Home Postal Code"),
-            "city": _one("Home City"),
-            "country": _one("Home Country/Region", "Home Country"),
-        },
-        {
-            "street_address": [("Other Street", "Other Street 2", "Other Street 3")],
-            "postal_code": _one("Other Postal Code"),
-            "city": _one("Other City"),
-            "country": _one("Other Country/Region", "Other Country"),
-        },
-        {
-            "street_address": [("Business Street", "Business Street 2", "Business Street 3")],
-            "postal_code": _one("Business Postal Code"),
-            "city": _one("Business City"),
-            "country": _one("Business Country/Region", "Business Country"),
-        },
+        _address(
+            ("Home Street", "Home Street 2", "Home Street 3"),
+            "Home Postal Code",
+            "Home City",
+            "Home Country/Region",
+            "Home Country",
+        ),
+        _address(
+            ("Other Street", "Other Street 2", "Other Street 3"),
+            "Other Postal Code",
+            "Other City",
+            "Other Country/Region",
+            "Other Country",
+        ),
+        _address(
+            ("Business Street", "Business Street 2", "Business Street 3"),
+            "Business Postal Code",
+            "Business City",
+            "Business Country/Region",
+            "Business Country",
+        ),
     ],
     ignored=frozenset(
         key(h)
