@@ -93,7 +93,7 @@ def _one(*headers: str) -> list[Source]:
     return [(header,) for header in headers]
 
 
-def _address(street: Source, postal_code: str, city: str, *countries: str) -> dict[str, list[Source]]:
+def _address(street: Source, postal_code: str, city: str, *countries: str) -> dict[str, Sequence[Source]]:
     """One address of an export: its street lines joined, its postal code, city and
     country (the first of `countries` the file has)."""
     return {

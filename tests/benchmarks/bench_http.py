@@ -40,12 +40,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@contextmanager
-def gunicorn(database_url: str):
-    """A gunicorn serving bench_settings on a free loopback port; stopped however the
-    block ends."""
-    port = free_port()
-    env = {
+def app_env(database_url: str, **extra: str) -> dict[str, str]:
+    """The environment of the app a benchmark serves with gunicorn (bench_settings)."""
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.benchmarks.bench_settings",
         "DATABASE_URL": database_url,
@@ -56,11 +53,19 @@ def gunicorn(database_url: str):
         "SECURE_HSTS_SECONDS": "0",
         # The form's rate limit is per address, and every request here comes from one.
         "REQUEST_RATE_LIMIT": "1000000/s",
-        # The confirmation mail is rendered and handed to a backend that drops it.
-        "EMAIL_URL": "dummymail://",
         "LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(ROOT),
+        **extra,
     }
+
+
+@contextmanager
+def gunicorn(database_url: str):
+    """A gunicorn serving bench_settings on a free loopback port; stopped however the
+    block ends."""
+    port = free_port()
+    # The confirmation mail is rendered and handed to a backend that drops it.
+    env = app_env(database_url, EMAIL_URL="dummymail://")
     log = tempfile.NamedTemporaryFile(prefix="kb_bench_gunicorn_", suffix=".log", delete=False)  # noqa: SIM115
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
         [

@@ -37,7 +37,7 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
-from tests.benchmarks.bench_http import HOST, NOTICE, Session, free_port, request
+from tests.benchmarks.bench_http import HOST, NOTICE, Session, app_env, free_port, request
 
 # aiosmtpd logs every SMTP command it reads (addresses too) at INFO.
 logging.getLogger("mail.log").setLevel(logging.WARNING)
@@ -96,23 +96,6 @@ class MailServer:
             self._listener.close()
             for connection in self.held:
                 connection.close()
-
-
-def app_env(database_url: str, **extra: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.benchmarks.bench_settings",
-        "DATABASE_URL": database_url,
-        "ALLOWED_HOSTS": HOST,
-        "DEBUG": "false",
-        "DJANGO_READ_DOT_ENV": "0",
-        "SECURE_SSL_REDIRECT": "false",
-        "SECURE_HSTS_SECONDS": "0",
-        "REQUEST_RATE_LIMIT": "1000000/s",
-        "LOG_LEVEL": "WARNING",
-        "PYTHONPATH": str(ROOT),
-        **extra,
-    }
 
 
 def _stop(process: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
