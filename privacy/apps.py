@@ -25,6 +25,6 @@ class PrivacyConfig(AppConfig):
         from django.apps import apps
 
         for label in ("axes", "otp_totp", "otp_static"):
-            if apps.is_installed(label) or label in apps.app_configs:
+            if label in apps.app_configs:
                 apps.get_app_config(label).verbose_name = _("Login protection")
         post_migrate.connect(create_cache_table, sender=self)
